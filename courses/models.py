@@ -1,0 +1,308 @@
+"""Courses as their config says: sections, roster and roles, categories, assignments and
+questions, extensions, project groups. The database guards the invariants; the writes live in
+services.py and the config loader, the reads in selectors.py."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+
+class Level(models.TextChoices):
+    UNDERGRADUATE = "undergraduate", "Undergraduate"
+    GRADUATE = "graduate", "Graduate"
+
+
+class Role(models.TextChoices):
+    STUDENT = "student", "Student"
+    WAITLISTED = "waitlisted", "Waitlisted"
+    SIT_IN = "sit_in", "Sitting in"
+    TA = "ta", "TA"
+    INSTRUCTOR = "instructor", "Instructor"
+
+
+STAFF_ROLES = frozenset({Role.TA, Role.INSTRUCTOR})
+# Roles that hand work in: waitlisted students do PS0 too; sit-ins never submit.
+SUBMITTING_ROLES = frozenset({Role.STUDENT, Role.WAITLISTED})
+
+
+class Requirement(models.TextChoices):
+    REQUIRED = "required", "Required"
+    EXTRA_CREDIT = "extra_credit", "Extra credit"
+    NOT_OFFERED = "not_offered", "Not offered"
+
+
+class AfterGrace(models.TextChoices):
+    REFUSE = "refuse", "Refused"
+    ACCEPT_LATE = "accept_late", "Accepted as late"
+
+
+class Queue(models.TextChoices):
+    CPU = "cpu", "CPU"
+    GPU = "gpu", "GPU"
+
+
+class Course(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    title = models.CharField(max_length=200)
+    term = models.CharField(max_length=100)
+    timezone = models.CharField(max_length=64, help_text="IANA zone, e.g. America/New_York")
+    registration_ends = models.DateTimeField(null=True, blank=True)
+    regrade_days = models.PositiveIntegerField(default=7)
+    # [{"name": "forum", "url": "https://…", "note": "access code DL2021"}], in config order.
+    links = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.term})"
+
+
+class Section(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sections")
+    code = models.CharField(max_length=32)
+    level = models.CharField(max_length=16, choices=Level.choices)
+    capacity = models.PositiveIntegerField()
+    links = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["course", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "code"], name="section_code_unique"),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="section_level_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Enrollment(models.Model):
+    """One per person per course: their role, and their section where they have one."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"
+    )
+    section = models.ForeignKey(
+        Section, on_delete=models.PROTECT, null=True, blank=True, related_name="enrollments"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        ordering = ["course", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="one_enrollment_per_course"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="enrollment_role_valid"),
+            models.CheckConstraint(
+                condition=~Q(role__in=sorted(SUBMITTING_ROLES)) | Q(section__isnull=False),
+                name="students_have_a_section",
+            ),
+        ]
+        indexes = [models.Index(fields=["course", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.course.slug} as {self.role}"
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def can_submit(self) -> bool:
+        return self.role in SUBMITTING_ROLES
+
+
+class Category(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="categories")
+    slug = models.SlugField(max_length=64)
+    weight = models.DecimalField(max_digits=6, decimal_places=2)
+    bonus = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["course", "position"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="category_slug_unique"),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0) & Q(weight__lte=100), name="category_weight_0_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slug} ({self.weight}%{' bonus' if self.bonus else ''})"
+
+
+class Assignment(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
+    slug = models.SlugField(max_length=64)
+    title = models.CharField(max_length=200)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="assignments")
+    position = models.PositiveIntegerField(default=0)
+    # No release time means visible to students from the start.
+    release_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    grace_days = models.PositiveIntegerField(default=2)
+    after_grace = models.CharField(
+        max_length=16, choices=AfterGrace.choices, default=AfterGrace.REFUSE
+    )
+    collaboration = models.BooleanField(default=True)
+    readiness_threshold = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    # Used when the assignment has no questions.
+    points = models.DecimalField(
+        max_digits=8, decimal_places=2, default=Decimal(100), validators=[MinValueValidator(0)]
+    )
+    group = models.BooleanField(default=False)
+    group_min = models.PositiveIntegerField(default=1)
+    group_max = models.PositiveIntegerField(default=1)
+    # Autograder: bundle is the resolved path of a folder or .zip in Gradescope's layout.
+    autograder_bundle = models.CharField(max_length=500, blank=True, default="")
+    autograder_queue = models.CharField(max_length=8, choices=Queue.choices, default=Queue.CPU)
+    autograder_timeout_s = models.PositiveIntegerField(default=600)
+    autograder_memory_mb = models.PositiveIntegerField(default=768)
+
+    class Meta:
+        ordering = ["course", "position", "due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="assignment_slug_unique"),
+            models.CheckConstraint(
+                condition=Q(release_at__isnull=True) | Q(due_at__gt=F("release_at")),
+                name="assignment_due_after_release",
+            ),
+            models.CheckConstraint(
+                condition=Q(after_grace__in=AfterGrace.values), name="assignment_after_grace_valid"
+            ),
+            models.CheckConstraint(condition=Q(points__gte=0), name="assignment_points_nonneg"),
+            models.CheckConstraint(
+                condition=Q(group_min__gte=1) & Q(group_max__gte=F("group_min")),
+                name="assignment_group_size_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(readiness_threshold__isnull=True)
+                | (Q(readiness_threshold__gte=0) & Q(readiness_threshold__lte=100)),
+                name="assignment_readiness_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(autograder_queue__in=Queue.values), name="assignment_queue_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.slug}/{self.slug}"
+
+
+class Question(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="questions")
+    slug = models.SlugField(max_length=64)
+    title = models.CharField(max_length=200, blank=True, default="")
+    points = models.DecimalField(max_digits=8, decimal_places=2)
+    undergraduate = models.CharField(
+        max_length=16, choices=Requirement.choices, default=Requirement.REQUIRED
+    )
+    graduate = models.CharField(
+        max_length=16, choices=Requirement.choices, default=Requirement.REQUIRED
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["assignment", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "slug"], name="question_slug_unique"),
+            models.CheckConstraint(condition=Q(points__gte=0), name="question_points_nonneg"),
+            models.CheckConstraint(
+                condition=Q(undergraduate__in=Requirement.values)
+                & Q(graduate__in=Requirement.values),
+                name="question_requirement_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment}/{self.slug}"
+
+    def requirement_for(self, level: str) -> str:
+        return self.graduate if level == Level.GRADUATE else self.undergraduate
+
+
+# A Dean of Students confirmation reference: a short token (letters, digits, . _ / -), so that
+# no sentence, reason or medical detail can be stored in it.
+EXTENSION_REFERENCE_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$"
+
+
+class Extension(models.Model):
+    """A Dean of Students confirmed extension: the new due date and the confirmation's reference.
+
+    Deliberately no reason, note or free-text field: the course must never hold medical
+    information."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="extensions"
+    )
+    due_at = models.DateTimeField()
+    reference = models.CharField(max_length=40)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "student"], name="one_extension_per_student"
+            ),
+            models.CheckConstraint(
+                condition=Q(reference__regex=EXTENSION_REFERENCE_REGEX),
+                name="extension_reference_is_a_token",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} {self.assignment} until {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class ProjectGroup(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=100)
+    join_code = models.CharField(max_length=16, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["course", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "name"], name="group_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.slug}: {self.name}"
+
+
+class GroupMembership(models.Model):
+    """One group per student per course: ``course`` is repeated here so the database can say so."""
+
+    group = models.ForeignKey(ProjectGroup, on_delete=models.CASCADE, related_name="memberships")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_memberships"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="one_group_per_course"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group}"

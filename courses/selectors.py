@@ -1,0 +1,203 @@
+"""Every read a view or API needs, with the permission check inside.
+
+A caller who is not enrolled gets ``NotEnrolled`` (404), whether the course exists or not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, Q, QuerySet
+
+from courses import deadlines
+from courses.models import (
+    STAFF_ROLES,
+    Assignment,
+    Course,
+    Enrollment,
+    Extension,
+    Level,
+    Question,
+    Requirement,
+    Role,
+)
+from portal.errors import NotEnrolled, NotFound
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def enrollment_list_for_user(*, user: User) -> QuerySet[Enrollment]:
+    """The caller's courses, one row per enrollment, with course and section."""
+    if not user.is_authenticated:
+        return Enrollment.objects.none()
+    return (
+        Enrollment.objects.filter(user=user)
+        .select_related("course", "section")
+        .order_by("course__term", "course__title")
+    )
+
+
+def enrollment_get(*, user: User, course_slug: str) -> Enrollment:
+    """The caller's enrollment in the course; ``NotEnrolled`` (404) otherwise."""
+    if not user.is_authenticated:
+        raise NotEnrolled()
+    try:
+        return Enrollment.objects.select_related("course", "section", "user").get(
+            user=user, course__slug=course_slug
+        )
+    except Enrollment.DoesNotExist:
+        raise NotEnrolled() from None
+
+
+def enrollment_get_staff(*, user: User, course_slug: str, instructor_only: bool = False) -> Enrollment:
+    """The caller's enrollment where they are staff (TA or instructor, or only instructor).
+
+    Students asking for staff things get 404: they may not know the resource is there."""
+    enrollment = enrollment_get(user=user, course_slug=course_slug)
+    allowed = {Role.INSTRUCTOR} if instructor_only else STAFF_ROLES
+    if enrollment.role not in allowed:
+        raise NotFound()
+    return enrollment
+
+
+def course_tz(course: Course) -> ZoneInfo:
+    return deadlines.zone(course.timezone)
+
+
+def max_points(questions: list[Question], level: str | None, default: Decimal) -> Decimal:
+    """An assignment's maximum for a level: the points required at that level (extra credit
+    comes on top). With no questions, the assignment's own ``points``. ``level=None`` (staff
+    without a section) gives the larger of the two levels' maxima."""
+    if not questions:
+        return default
+    if level is None:
+        return max(max_points(questions, lvl, default) for lvl in Level.values)
+    return sum(
+        (q.points for q in questions if q.requirement_for(level) == Requirement.REQUIRED),
+        Decimal(0),
+    )
+
+
+def extra_credit_points(questions: list[Question], level: str | None) -> Decimal:
+    if level is None:
+        return Decimal(0)
+    return sum(
+        (q.points for q in questions if q.requirement_for(level) == Requirement.EXTRA_CREDIT),
+        Decimal(0),
+    )
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    """An assignment as one caller sees it."""
+
+    assignment: Assignment
+    questions: list[Question]
+    max_points: Decimal
+    extra_credit_points: Decimal
+    max_points_by_level: dict[str, Decimal]
+    due_at: datetime
+    grace_ends_at: datetime
+    released: bool
+    # The caller's own deadline, for those who hand work in (students, waitlisted).
+    my_deadline: deadlines.Deadline | None
+
+    @property
+    def closes_at(self) -> datetime | None:
+        deadline = self.my_deadline
+        if deadline is None:
+            return None if self.assignment.after_grace == deadlines.ACCEPT_LATE else self.grace_ends_at
+        return deadline.closes_at()
+
+    def time_left(self, now: datetime) -> str:
+        due = self.my_deadline.due_at if self.my_deadline else self.due_at
+        grace = self.my_deadline.grace_ends_at if self.my_deadline else self.grace_ends_at
+        if now <= due:
+            return deadlines.time_left(now, due)
+        if now <= grace:
+            return "in grace period, " + deadlines.time_left(now, grace)
+        if self.assignment.after_grace == deadlines.ACCEPT_LATE:
+            return "late work still accepted"
+        return "closed"
+
+
+def _is_released(assignment: Assignment, now: datetime) -> bool:
+    return assignment.release_at is None or assignment.release_at <= now
+
+
+def assignment_rows(*, enrollment: Enrollment, now: datetime) -> list[AssignmentRow]:
+    """The assignments the caller may see (students: released ones; staff: all), each with its
+    deadlines in the course's zone and, for a student, their own deadline. Three queries
+    however many assignments, questions and extensions there are."""
+    course = enrollment.course
+    tz = course_tz(course)
+    qs = Assignment.objects.filter(course=course).select_related("category")
+    if enrollment.role not in STAFF_ROLES:
+        qs = qs.filter(Q(release_at__isnull=True) | Q(release_at__lte=now))
+    prefetches: list[str | Prefetch] = [
+        Prefetch("questions", queryset=Question.objects.order_by("position"))
+    ]
+    if enrollment.can_submit:
+        prefetches.append(
+            Prefetch(
+                "extensions",
+                queryset=Extension.objects.filter(student_id=enrollment.user_id),
+                to_attr="my_extensions",
+            )
+        )
+    level = enrollment.section.level if enrollment.section_id else None
+    rows = []
+    for a in qs.prefetch_related(*prefetches).order_by("position", "due_at", "slug"):
+        questions = list(a.questions.all())
+        my_deadline = None
+        if enrollment.can_submit:
+            ext = a.my_extensions[0] if a.my_extensions else None
+            my_deadline = deadlines.student_deadline(
+                due_at=a.due_at,
+                grace_days=a.grace_days,
+                after_grace=a.after_grace,
+                tz=tz,
+                extension_due_at=ext.due_at if ext else None,
+            )
+        rows.append(
+            AssignmentRow(
+                assignment=a,
+                questions=questions,
+                max_points=max_points(questions, level, a.points),
+                extra_credit_points=extra_credit_points(questions, level),
+                max_points_by_level={
+                    lvl: max_points(questions, lvl, a.points) for lvl in Level.values
+                },
+                due_at=a.due_at,
+                grace_ends_at=deadlines.grace_end(a.due_at, a.grace_days, tz),
+                released=_is_released(a, now),
+                my_deadline=my_deadline,
+            )
+        )
+    return rows
+
+
+def course_staff(*, course: Course) -> QuerySet[Enrollment]:
+    return (
+        Enrollment.objects.filter(course=course, role__in=sorted(STAFF_ROLES))
+        .select_related("user", "section")
+        .order_by("-role", "user__last_name", "user__username")
+    )
+
+
+def section_counts(*, course: Course) -> dict[int, dict[str, int]]:
+    """Per section id, how many enrollments of each role (one query)."""
+    from django.db.models import Count
+
+    out: dict[int, dict[str, int]] = {}
+    rows = (
+        Enrollment.objects.filter(course=course, section__isnull=False)
+        .values("section_id", "role")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        out.setdefault(row["section_id"], {})[row["role"]] = row["n"]
+    return out

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from courses import views
+
+app_name = "courses"
+urlpatterns = [
+    path("", views.my_courses, name="my_courses"),
+    path("courses/<slug:course_slug>/", views.course_detail, name="course_detail"),
+    path(
+        "courses/<slug:course_slug>/assignments/",
+        views.assignment_list,
+        name="assignment_list",
+    ),
+]

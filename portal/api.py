@@ -1,0 +1,30 @@
+"""The /api/v1/ router: every app's API views, in one place."""
+
+from django.urls import path
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from courses import apis as course_apis
+from portal.errors import error_body
+
+urlpatterns = [
+    path("auth/token/", course_apis.TokenApi.as_view(), name="api-token"),
+    path("courses/", course_apis.CourseListApi.as_view(), name="api-courses"),
+    path(
+        "courses/<slug:course_slug>/assignments/",
+        course_apis.AssignmentListApi.as_view(),
+        name="api-assignments",
+    ),
+]
+
+
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@permission_classes([AllowAny])
+def not_found(request: Request, rest: str = "") -> Response:
+    """Anything else under /api/ answers in the error envelope, not with an HTML page."""
+    return Response(error_body("not_found", "There is nothing at this address."), status=404)
+
+
+urlpatterns.append(path("<path:rest>", not_found))

@@ -1,0 +1,124 @@
+"""Application errors and the one place that turns any refusal into the API's error envelope.
+
+Every refusal the API gives is a 4xx with ``{"error": {"code": "<code>", "message": "<sentence>"}}``.
+Services raise :class:`ApplicationError` subclasses; pages show the same ``message``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApplicationError(Exception):
+    """A refusal a person should understand. ``code`` is what clients branch on."""
+
+    code = "invalid"
+    status = 400
+    default_message = "The request could not be carried out."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, **extra: Any):
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        self.extra = extra
+        super().__init__(self.message)
+
+
+class NotFound(ApplicationError):
+    """What the caller may not see answers 404, never 403."""
+
+    code = "not_found"
+    status = 404
+    default_message = "Not found."
+
+
+class NotEnrolled(NotFound):
+    code = "not_enrolled"
+    default_message = "You are not enrolled in this course, or it does not exist."
+
+
+class PermissionDeniedError(ApplicationError):
+    code = "permission_denied"
+    status = 403
+    default_message = "You do not have permission to do this."
+
+
+class ValidationFailed(ApplicationError):
+    code = "invalid"
+    status = 400
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def _validation_message(detail: Any, prefix: str = "") -> list[str]:
+    """Flattens DRF's nested validation detail into sentences naming the field."""
+    if isinstance(detail, dict):
+        out: list[str] = []
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            out += _validation_message(value, f"{prefix}{name}" if not prefix else f"{prefix}.{name}")
+        return out
+    if isinstance(detail, list):
+        out = []
+        for item in detail:
+            out += _validation_message(item, prefix)
+        return out
+    text = str(detail)
+    return [f"{prefix}: {text}" if prefix else text]
+
+
+_DRF_CODES: list[tuple[type[drf.APIException], str]] = [
+    (drf.NotAuthenticated, "not_authenticated"),
+    (drf.AuthenticationFailed, "authentication_failed"),
+    (drf.PermissionDenied, "permission_denied"),
+    (drf.NotFound, "not_found"),
+    (drf.MethodNotAllowed, "method_not_allowed"),
+    (drf.NotAcceptable, "not_acceptable"),
+    (drf.UnsupportedMediaType, "unsupported_media_type"),
+    (drf.Throttled, "throttled"),
+    (drf.ParseError, "parse_error"),
+    (drf.ValidationError, "invalid"),
+]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every refusal in the envelope."""
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, **exc.extra), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, drf.APIException):
+        return response
+    code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), "error")
+    if isinstance(exc, drf.ValidationError):
+        message = " ".join(_validation_message(exc.detail)) or "The request is not valid."
+        fields = exc.detail if isinstance(exc.detail, dict) else None
+        body = error_body(code, message, **({"fields": fields} if fields else {}))
+    else:
+        detail = exc.detail
+        message = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
+        body = error_body(code, message)
+    response.data = body
+    return response
+
+
+def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("not_found", "There is nothing at this address."), status=404)
+
+
+def api_server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        error_body("server_error", "Something went wrong on our side; please try again."),
+        status=500,
+    )
