@@ -42,6 +42,9 @@ class TokenApi(APIView):
     authentication_classes: list[type] = []
 
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "TokenRequest"
+
         username = serializers.CharField()
         password = serializers.CharField(trim_whitespace=False)
 
@@ -73,6 +76,9 @@ class CourseListApi(APIView):
     """The caller's courses."""
 
     class Output(serializers.Serializer):
+        class Meta:
+            ref_name = "Course"
+
         slug = serializers.CharField(source="course.slug")
         title = serializers.CharField(source="course.title")
         term = serializers.CharField(source="course.term")
@@ -100,10 +106,15 @@ class AssignmentListApi(APIView):
     get the larger of the two levels' maxima; ``max_points_by_level`` gives both."""
 
     class Output(serializers.Serializer):
+        class Meta:
+            ref_name = "Assignment"
+
         slug = serializers.CharField()
         title = serializers.CharField()
         category = serializers.CharField()
-        max_points = serializers.DecimalField(max_digits=8, decimal_places=2, coerce_to_string=False)
+        max_points = serializers.DecimalField(
+            max_digits=8, decimal_places=2, coerce_to_string=False
+        )
         extra_credit_points = serializers.DecimalField(
             max_digits=8, decimal_places=2, coerce_to_string=False
         )
@@ -137,7 +148,9 @@ class AssignmentListApi(APIView):
                     "category": a.category.slug,
                     "max_points": float(row.max_points),
                     "extra_credit_points": float(row.extra_credit_points),
-                    "max_points_by_level": {k: float(v) for k, v in row.max_points_by_level.items()},
+                    "max_points_by_level": {
+                        k: float(v) for k, v in row.max_points_by_level.items()
+                    },
                     "release_at": iso(a.release_at, tz),
                     "released": row.released,
                     "due_at": iso(row.due_at, tz),

@@ -1,7 +1,8 @@
 """Deadlines, the syllabus's way. Pure functions: no Django, no models.
 
-Every moment is an aware ``datetime``; a naive one is refused with ``ValueError``. Local clock
-times are read in the course's IANA time zone.
+Every moment is an aware ``datetime``; a naive one is refused with ``ValueError``. Moments
+come back in UTC (show them with ``.astimezone(course_zone)``). Local clock times are read in
+the course's IANA time zone.
 
 Boundaries (which side is inclusive):
 
@@ -24,7 +25,7 @@ An extension replaces the due date; the grace period then runs from the extended
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -47,9 +48,12 @@ class Timing(StrEnum):
         return {ON_TIME: "On time", IN_GRACE: "In grace period", LATE: "Late"}[self.value]
 
 
-def _require_aware(name: str, value: datetime) -> None:
+def _require_aware(name: str, value: datetime) -> datetime:
+    """The moment in UTC. Python compares and subtracts two datetimes that share a tzinfo by
+    their wall clocks, which is wrong across a DST change, so all logic here works in UTC."""
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {value!r}")
+    return value.astimezone(UTC)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -66,7 +70,7 @@ def _known_zones() -> frozenset[str]:
 
 def exists_locally(local: datetime) -> bool:
     """Whether the wall-clock time ``local`` (aware, in a ZoneInfo) really occurs."""
-    round_trip = local.astimezone(ZoneInfo("UTC")).astimezone(local.tzinfo)
+    round_trip = local.astimezone(UTC).astimezone(local.tzinfo)
     return round_trip.replace(tzinfo=None) == local.replace(tzinfo=None)
 
 
@@ -79,7 +83,7 @@ def localize(naive: datetime, tz: tzinfo) -> datetime:
     if exists_locally(later):
         return later
     # In the gap: fold=0 reads it with the pre-transition offset, which lands after the gap.
-    return naive.replace(tzinfo=tz, fold=0).astimezone(ZoneInfo("UTC")).astimezone(tz)
+    return naive.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)
 
 
 def local_time_exists(naive: datetime, tz: tzinfo) -> bool:
@@ -91,33 +95,30 @@ def local_time_exists(naive: datetime, tz: tzinfo) -> bool:
 
 def effective_due(due_at: datetime, extension_due_at: datetime | None = None) -> datetime:
     """A student's due date: an extension replaces the assignment's (earlier or later)."""
-    _require_aware("due_at", due_at)
+    due = _require_aware("due_at", due_at)
     if extension_due_at is None:
-        return due_at
-    _require_aware("extension_due_at", extension_due_at)
-    return extension_due_at
+        return due
+    return _require_aware("extension_due_at", extension_due_at)
 
 
 def grace_end(due_at: datetime, grace_days: int, tz: tzinfo) -> datetime:
     """The same local clock time ``grace_days`` calendar days after ``due_at``, in ``tz``."""
-    _require_aware("due_at", due_at)
+    due = _require_aware("due_at", due_at)
     if grace_days < 0:
         raise ValueError("grace_days cannot be negative")
     if grace_days == 0:
-        return due_at
-    local = due_at.astimezone(tz)
+        return due
+    local = due.astimezone(tz)
     wall = local.replace(tzinfo=None) + timedelta(days=grace_days)
-    return localize(wall, tz)
+    return localize(wall, tz).astimezone(UTC)
 
 
 def timing(at: datetime, due_at: datetime, grace_ends_at: datetime) -> Timing:
     """The timing class of a moment against a (student's) due time and grace end."""
-    _require_aware("at", at)
-    _require_aware("due_at", due_at)
-    _require_aware("grace_ends_at", grace_ends_at)
-    if at <= due_at:
+    at = _require_aware("at", at)
+    if at <= _require_aware("due_at", due_at):
         return Timing.ON_TIME
-    if at <= grace_ends_at:
+    if at <= _require_aware("grace_ends_at", grace_ends_at):
         return Timing.IN_GRACE
     return Timing.LATE
 
@@ -168,9 +169,7 @@ def student_deadline(
 
 def time_left(now: datetime, until: datetime) -> str:
     """'2 days 3 hours left', '45 minutes left', or 'closed' — for people, not for logic."""
-    _require_aware("now", now)
-    _require_aware("until", until)
-    seconds = int((until - now).total_seconds())
+    seconds = int((_require_aware("until", until) - _require_aware("now", now)).total_seconds())
     if seconds < 0:
         return "closed"
     days, rest = divmod(seconds, 86400)

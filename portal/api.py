@@ -1,6 +1,7 @@
 """The /api/v1/ router: every app's API views, in one place."""
 
 from django.urls import path
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -20,6 +21,7 @@ urlpatterns = [
 ]
 
 
+@extend_schema(exclude=True)
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
 @permission_classes([AllowAny])
 def not_found(request: Request, rest: str = "") -> Response:

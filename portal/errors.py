@@ -64,7 +64,9 @@ def _validation_message(detail: Any, prefix: str = "") -> list[str]:
         out: list[str] = []
         for key, value in detail.items():
             name = key if key != "non_field_errors" else ""
-            out += _validation_message(value, f"{prefix}{name}" if not prefix else f"{prefix}.{name}")
+            out += _validation_message(
+                value, f"{prefix}{name}" if not prefix else f"{prefix}.{name}"
+            )
         return out
     if isinstance(detail, list):
         out = []

@@ -1,0 +1,14 @@
+"""A correct PS0 answer for trying the demo."""
+
+import math
+
+
+def softmax(xs):
+    top = max(xs)
+    exps = [math.exp(x - top) for x in xs]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def matmul(a, b):
+    return [[sum(x * y for x, y in zip(row, col)) for col in zip(*b)] for row in a]
