@@ -300,3 +300,22 @@ def test_assignment_list_queries_stay_flat_from_5_to_500(api_client, course, hom
         counts.append((len(r.json()), len(ctx)))
     assert counts[0][0] == 5 and counts[1][0] == 500
     assert counts[0][1] == counts[1][1], counts
+
+
+def test_course_list_queries_stay_flat(api_client, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import UserFactory
+
+    me = UserFactory()
+    api_client.force_authenticate(me)
+    counts = []
+    for n in (2, 40):
+        while me.enrollments.count() < n:
+            EnrollmentFactory(user=me, role="student")
+        with CaptureQueriesContext(connection) as ctx:
+            data = api_client.get("/api/v1/courses/").json()
+        counts.append((len(data), len(ctx)))
+    assert [c[0] for c in counts] == [2, 40]
+    assert counts[0][1] == counts[1][1], counts
