@@ -74,9 +74,7 @@ class Section(models.Model):
         ordering = ["course", "code"]
         constraints = [
             models.UniqueConstraint(fields=["course", "code"], name="section_code_unique"),
-            models.CheckConstraint(
-                condition=Q(level__in=Level.values), name="section_level_valid"
-            ),
+            models.CheckConstraint(condition=Q(level__in=Level.values), name="section_level_valid"),
         ]
 
     def __str__(self) -> str:
@@ -154,9 +152,7 @@ class Assignment(models.Model):
         max_length=16, choices=AfterGrace.choices, default=AfterGrace.REFUSE
     )
     collaboration = models.BooleanField(default=True)
-    readiness_threshold = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True
-    )
+    readiness_threshold = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     # Used when the assignment has no questions.
     points = models.DecimalField(
         max_digits=8, decimal_places=2, default=Decimal(100), validators=[MinValueValidator(0)]
