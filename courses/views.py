@@ -20,6 +20,8 @@ def my_courses(request: HttpRequest) -> HttpResponse:
 def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
     enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
     course = enrollment.course
+    sections = list(course.sections.all())
+    section_counts = selectors.section_counts(course=course)
     return render(
         request,
         "courses/course_detail.html",
@@ -27,8 +29,10 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
             "enrollment": enrollment,
             "course": course,
             "tz": selectors.course_tz(course),
-            "sections": list(course.sections.all()),
-            "section_counts": selectors.section_counts(course=course),
+            "sections": sections,
+            "section_counts": section_counts,
+            # (section, {role: count}) pairs: templates cannot index a dict by a variable.
+            "section_rows": [(s, section_counts.get(s.id, {})) for s in sections],
             "categories": list(course.categories.all()),
             "staff": selectors.course_staff(course=course),
             "rows": selectors.assignment_rows(enrollment=enrollment, now=timezone.now()),

@@ -4,7 +4,10 @@
 def linear_forward(x, w, b):
     if hasattr(x, "matmul"):
         return x.matmul(w) + b
-    return [[sum(xi * wi[j] for xi, wi in zip(row, w)) + b[j] for j in range(len(b))] for row in x]
+    return [
+        [sum(xi * wi[j] for xi, wi in zip(row, w, strict=True)) + b[j] for j in range(len(b))]
+        for row in x
+    ]
 
 
 def relu(x):

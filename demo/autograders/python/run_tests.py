@@ -48,15 +48,16 @@ def main(out_path: str) -> None:
     runner = unittest.TextTestRunner(stream=io.StringIO(), resultclass=JSONResult)
     result = runner.run(suite)
     tests = result.results
-    json.dump(
-        {
-            "score": sum(t["score"] for t in tests),
-            "execution_time": f"{time.time() - start:.2f}",
-            "tests": tests,
-        },
-        open(out_path, "w"),
-        indent=2,
-    )
+    with open(out_path, "w") as out:
+        json.dump(
+            {
+                "score": sum(t["score"] for t in tests),
+                "execution_time": f"{time.time() - start:.2f}",
+                "tests": tests,
+            },
+            out,
+            indent=2,
+        )
 
 
 if __name__ == "__main__":
