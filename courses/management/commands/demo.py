@@ -22,8 +22,12 @@ DEMO_LOGINS = [
     ("ta7643", "TA, CS7643"),
     ("student4803", "undergraduate student, CS4803"),
     ("student7643", "graduate student, CS7643"),
+    ("ugrad2", "another undergraduate, CS4803 (ugrad3 too)"),
+    ("grad2", "another graduate student, CS7643 (grad3 too)"),
     ("waitlisted", "waitlisted student, CS7643"),
-    ("sitin", "sitting in (instructor's approval)"),
+    ("waitlisted4803", "waitlisted student, CS4803"),
+    ("sitin", "sitting in with the instructor's approval, CS7643"),
+    ("sitin4803", "sitting in with the instructor's approval, CS4803"),
     ("admin", "site administrator (Django admin at /admin/)"),
 ]
 
