@@ -1,19 +1,32 @@
 """The Django admin for courses: every model, searchable and filterable, so an instructor can
 find a student, a section or an assignment quickly. Changelists select their related rows in
-the same query, so a page costs the same whatever its length."""
+the same query, so a page costs the same whatever its length.
+
+A superuser sees everything. Anyone else (an instructor or TA the roster import let in, see
+``courses.services.staff_groups_ensure``) sees only the rows of the courses where they are an
+instructor or a TA, may change or delete only those of the courses they teach, and picks
+related rows (courses, sections, categories, assignments, groups, people) among those of the
+courses they teach. A row of another course is not found (404). ``CourseScopedMixin`` does this
+once for every admin and inline; the permissions themselves (a TA only views) come from the
+staff groups."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Count, ForeignKey, QuerySet
+from django.db.models import BooleanField, Count, DateField, ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from courses.models import (
+    STAFF_ROLES,
+    SUBMITTING_ROLES,
     Assignment,
     Category,
     Course,
@@ -22,6 +35,7 @@ from courses.models import (
     GroupMembership,
     ProjectGroup,
     Question,
+    Role,
     Section,
 )
 
@@ -29,6 +43,8 @@ EXTENSION_REFERENCE_HELP = (
     "Only the Dean of Students confirmation reference, e.g. DOS-2021-0042. Never store medical "
     "information, reasons or notes: the course keeps the reference and nothing else."
 )
+
+M = TypeVar("M", bound=Model)
 
 
 class CourseScopedChoiceField(ModelChoiceField):
@@ -39,24 +55,191 @@ class CourseScopedChoiceField(ModelChoiceField):
         return f"{obj.course.slug}: {obj}"
 
 
+# Who sees what
+
+
+# How each model's rows reach their course ("pk": the course itself).
+COURSE_LOOKUPS: dict[type[Model], str] = {
+    Course: "pk",
+    Section: "course",
+    Enrollment: "course",
+    Category: "course",
+    Assignment: "course",
+    Question: "assignment__course",
+    Extension: "assignment__course",
+    ProjectGroup: "course",
+    GroupMembership: "course",
+}
+TEACHING_ROLES = frozenset({Role.INSTRUCTOR})
+
+
+def in_courses(qs: QuerySet[M], *, user: Any, roles: frozenset[str]) -> QuerySet[M]:
+    """The rows of ``qs`` that belong to courses where ``user`` has one of ``roles``; for
+    people, those enrolled in such a course. A subquery, so it costs no query of its own. A
+    model that belongs to no course gives nothing."""
+    courses = Enrollment.objects.filter(user_id=user.pk, role__in=sorted(roles)).values("course_id")
+    if qs.model is get_user_model():
+        return qs.filter(pk__in=Enrollment.objects.filter(course__in=courses).values("user_id"))
+    lookup = COURSE_LOOKUPS.get(qs.model)
+    if lookup is None:
+        return qs.none()
+    return qs.filter(**{f"{lookup}__in": courses})
+
+
+def course_id_of(obj: Model) -> int | None:
+    """The id of the course a row belongs to (it may follow one foreign key: a question's
+    assignment)."""
+    *path, last = COURSE_LOOKUPS[type(obj)].split("__")
+    if last == "pk":
+        return obj.pk
+    target: Any = obj
+    for name in path:
+        target = getattr(target, name)
+    return getattr(target, f"{last}_id")
+
+
+def _courses_taught(request: HttpRequest) -> set[int]:
+    """The ids of the courses the caller teaches, read once per request."""
+    taught: set[int] | None = getattr(request, "_courses_taught", None)
+    if taught is None:
+        taught = set(
+            in_courses(Course.objects.all(), user=request.user, roles=TEACHING_ROLES).values_list(
+                "pk", flat=True
+            )
+        )
+        request._courses_taught = taught  # type: ignore[attr-defined]
+    return taught
+
+
+class ShownValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """Offers the values found among the rows the admin shows. Django's own filter, for a field
+    of a related model (``category__slug``), offers those of the whole related table, other
+    courses' included."""
+
+    def __init__(
+        self, field: Any, request: Any, params: Any, model: Any, model_admin: Any, field_path: str
+    ) -> None:
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = (
+            model_admin.get_queryset(request)
+            .order_by(field_path)
+            .values_list(field_path, flat=True)
+            .distinct()
+        )
+
+
+if TYPE_CHECKING:
+    _AdminBase = BaseModelAdmin[Any]
+else:
+    _AdminBase = object
+
+
+class CourseScopedMixin(_AdminBase):
+    """For everyone but a superuser: rows of the caller's courses only (instructor or TA),
+    changes and deletions only in the courses they teach, and form choices among the rows of
+    the courses they teach. Used by every admin and inline here."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return in_courses(qs, user=request.user, roles=STAFF_ROLES)
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        if not request.user.is_superuser:
+            related = db_field.remote_field.model
+            queryset = kwargs.get("queryset")
+            if queryset is None:
+                queryset = self.get_field_queryset(kwargs.get("using"), db_field, request)
+            if queryset is None:
+                queryset = related._default_manager.all()
+            lookup = COURSE_LOOKUPS.get(related, "pk")
+            if lookup != "pk":  # the choices' labels name the course
+                queryset = queryset.select_related(lookup)
+            kwargs["queryset"] = in_courses(queryset, user=request.user, roles=TEACHING_ROLES)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_autocomplete_fields(self, request: HttpRequest) -> Any:
+        # The autocomplete view looks people up in the user admin, which only a superuser may
+        # use; a course's choices are few enough for a plain select.
+        if request.user.is_superuser:
+            return super().get_autocomplete_fields(request)
+        return ()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self.teaches(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self.teaches(request, obj)
+
+    def teaches(self, request: HttpRequest, obj: Model | None) -> bool:
+        """Whether the caller teaches the course of ``obj`` (for an inline: of its parent);
+        with no object, the permission alone decides."""
+        if obj is None or request.user.is_superuser:
+            return True
+        return course_id_of(obj) in _courses_taught(request)
+
+
+class CourseScopedAdmin(CourseScopedMixin, admin.ModelAdmin):
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and not request.user.is_superuser:
+            # Outside the caller's courses, or gone: either way, not found.
+            raise Http404(f"No {self.opts.verbose_name} with this id in your courses.")
+        return obj
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        filters = super().get_list_filter(request)
+        if request.user.is_superuser:
+            return filters
+        return [self._scoped_filter(item) for item in filters]
+
+    def _scoped_filter(self, item: Any) -> Any:
+        """A list filter that offers only values of the caller's rows: a related row among
+        those the rows refer to, a related model's field among the values the rows have."""
+        path, filter_class = item if isinstance(item, tuple) else (item, None)
+        if not isinstance(path, str):
+            return item  # a SimpleListFilter: its own lookups
+        field = get_fields_from_path(self.model, path)[-1]
+        if field.is_relation:
+            return (path, admin.RelatedOnlyFieldListFilter)
+        takes_all_values = filter_class is admin.AllValuesFieldListFilter or (
+            filter_class is None
+            and not field.choices
+            and not isinstance(field, BooleanField | DateField)
+        )
+        if "__" in path and takes_all_values:
+            return (path, ShownValuesFieldListFilter)
+        return item
+
+
+class CourseScopedInline(CourseScopedMixin, admin.TabularInline):
+    def has_add_permission(self, request: HttpRequest, obj: Any) -> bool:  # type: ignore[override]
+        return super().has_add_permission(request, obj) and self.teaches(request, obj)
+
+
 # Course, with its sections and categories
 
 
-class SectionInline(admin.TabularInline):
+class SectionInline(CourseScopedInline):
     model = Section
     extra = 0
     fields = ("code", "level", "capacity", "links")
     show_change_link = True
 
 
-class CategoryInline(admin.TabularInline):
+class CategoryInline(CourseScopedInline):
     model = Category
     extra = 0
     fields = ("slug", "weight", "bonus", "position")
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(CourseScopedAdmin):
     list_display = ("slug", "title", "term", "timezone", "registration_ends", "regrade_days")
     list_filter = ("term", "timezone")
     search_fields = ("slug", "title", "term")
@@ -76,7 +259,7 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(CourseScopedAdmin):
     list_display = ("code", "course", "level", "capacity", "enrolled")
     list_filter = ("course", "level")
     search_fields = ("code", "course__slug", "course__title")
@@ -96,7 +279,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(CourseScopedAdmin):
     list_display = ("user", "full_name", "course", "role", "section", "level")
     list_filter = ("course", "role", "section__level", "section")
     search_fields = (
@@ -121,7 +304,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(CourseScopedAdmin):
     list_display = ("slug", "course", "weight", "bonus", "position")
     list_filter = ("course", "bonus")
     search_fields = ("slug", "course__slug", "course__title")
@@ -133,14 +316,14 @@ class CategoryAdmin(admin.ModelAdmin):
 # Assignments and questions
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(CourseScopedInline):
     model = Question
     extra = 0
     fields = ("slug", "title", "points", "undergraduate", "graduate", "position")
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(CourseScopedAdmin):
     list_display = (
         "slug",
         "title",
@@ -208,7 +391,7 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(CourseScopedAdmin):
     list_display = (
         "slug",
         "assignment",
@@ -243,9 +426,23 @@ class ExtensionForm(forms.ModelForm):
             "due_at": "The student's new due date; the usual grace period runs from it.",
         }
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        assignment, student = cleaned.get("assignment"), cleaned.get("student")
+        if assignment is None or student is None:
+            return cleaned
+        submits = Enrollment.objects.filter(
+            course_id=assignment.course_id, user=student, role__in=sorted(SUBMITTING_ROLES)
+        )
+        if not submits.exists():
+            raise ValidationError(
+                {"student": f"{student} hands no work in to {assignment.course.slug}."}
+            )
+        return cleaned
+
 
 @admin.register(Extension)
-class ExtensionAdmin(admin.ModelAdmin):
+class ExtensionAdmin(CourseScopedAdmin):
     form = ExtensionForm
     list_display = (
         "student",
@@ -337,7 +534,7 @@ class GroupMembershipFormSet(forms.BaseInlineFormSet):
         return kwargs
 
 
-class GroupMembershipInline(admin.TabularInline):
+class GroupMembershipInline(CourseScopedInline):
     model = GroupMembership
     form = GroupMembershipForm
     formset = GroupMembershipFormSet
@@ -351,7 +548,7 @@ class GroupMembershipInline(admin.TabularInline):
 
 
 @admin.register(ProjectGroup)
-class ProjectGroupAdmin(admin.ModelAdmin):
+class ProjectGroupAdmin(CourseScopedAdmin):
     list_display = ("name", "course", "join_code", "members", "created_at")
     list_filter = ("course",)
     search_fields = ("name", "join_code", "course__slug", "memberships__user__username")
@@ -370,7 +567,7 @@ class ProjectGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(GroupMembership)
-class GroupMembershipAdmin(admin.ModelAdmin):
+class GroupMembershipAdmin(CourseScopedAdmin):
     form = GroupMembershipForm
     list_display = ("user", "group", "course", "joined_at")
     list_filter = ("course",)
