@@ -278,6 +278,8 @@ class AssignmentConfig(_Table):
     points: Points = Decimal(100)
     group: Annotated[bool, Field(strict=True)] = False
     group_size: Annotated[tuple[int, int], BeforeValidator(_group_size)] | None = None
+    # Our extension: the largest file a student may upload, in MB.
+    max_upload_mb: Annotated[int, Field(strict=True, ge=1, le=2048)] = 50
     autograder: AutograderConfig | None = None
     questions: list[QuestionConfig] = Field(default_factory=list)
 

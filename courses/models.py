@@ -160,6 +160,8 @@ class Assignment(models.Model):
     group = models.BooleanField(default=False)
     group_min = models.PositiveIntegerField(default=1)
     group_max = models.PositiveIntegerField(default=1)
+    # The largest file a student may upload for this assignment.
+    max_upload_mb = models.PositiveIntegerField(default=50)
     # Autograder: bundle is the resolved path of a folder or .zip in Gradescope's layout.
     autograder_bundle = models.CharField(max_length=500, blank=True, default="")
     autograder_queue = models.CharField(max_length=8, choices=Queue.choices, default=Queue.CPU)
@@ -189,6 +191,10 @@ class Assignment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(autograder_queue__in=Queue.values), name="assignment_queue_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_upload_mb__gte=1) & Q(max_upload_mb__lte=2048),
+                name="assignment_max_upload_1_2048",
             ),
         ]
 

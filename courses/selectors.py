@@ -23,7 +23,7 @@ from courses.models import (
     Question,
     Requirement,
 )
-from portal.errors import NotEnrolled
+from portal.errors import NotEnrolled, NotFound
 
 # request.user: a user model instance or AnonymousUser.
 User = Any
@@ -193,3 +193,26 @@ def section_counts(*, course: Course) -> dict[int, dict[str, int]]:
     for row in rows:
         out.setdefault(row["section_id"], {})[row["role"]] = row["n"]
     return out
+
+
+def assignment_get(*, enrollment: Enrollment, slug: str, now: datetime) -> Assignment:
+    """One assignment of the caller's course. Students (and sit-ins) get ``not_released``
+    (404) for one that is not released yet; staff see every assignment."""
+    try:
+        assignment = Assignment.objects.select_related("course", "category").get(
+            course_id=enrollment.course_id, slug=slug
+        )
+    except Assignment.DoesNotExist:
+        raise NotFound("There is no such assignment in this course.") from None
+    if enrollment.role not in STAFF_ROLES and not _is_released(assignment, now):
+        raise NotFound(f"{assignment.title} is not released yet.", code="not_released")
+    return assignment
+
+
+def enrollment_get_staff(*, user: User, course_slug: str) -> Enrollment:
+    """The caller's enrollment where they are a TA or instructor. Others enrolled get 404:
+    a staff-only list is a resource they may not see."""
+    enrollment = enrollment_get(user=user, course_slug=course_slug)
+    if enrollment.role not in STAFF_ROLES:
+        raise NotFound("Only the course's TAs and instructors can see this.")
+    return enrollment
