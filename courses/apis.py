@@ -15,8 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from courses import selectors
-from portal.errors import ApplicationError
+from courses import deadlines, selectors, services
+from courses.models import Extension, ProjectGroup, Role
+from portal.errors import ApplicationError, PermissionDeniedError
 
 
 def iso(moment: datetime | None, tz: Any) -> str | None:
@@ -182,3 +183,160 @@ class AssignmentListApi(APIView):
                 }
             )
         return Response(out)
+
+
+# --- project groups -------------------------------------------------------------------------
+
+
+def group_data(group: ProjectGroup) -> dict[str, Any]:
+    return {
+        "id": group.pk,
+        "name": group.name,
+        "join_code": group.join_code,
+        "members": sorted(m.user.username for m in group.memberships.all()),
+        "locked": group.locked_at is not None,
+    }
+
+
+GROUP_SCHEMA = inline_serializer(
+    "ProjectGroup",
+    {
+        "id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "join_code": serializers.CharField(),
+        "members": serializers.ListField(child=serializers.CharField()),
+        "locked": serializers.BooleanField(),
+    },
+)
+
+
+class GroupListCreateApi(APIView):
+    """GET: the caller's group (a list of at most one); staff: every group of the course.
+    POST {"name"}: a new group with the caller in it, and its ``join_code`` to share."""
+
+    class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "GroupCreate"
+
+        name = serializers.CharField(max_length=100)
+
+    @extend_schema(responses=GROUP_SCHEMA)
+    def get(self, request: Request, course_slug: str) -> Response:
+        enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
+        groups = selectors.group_list(enrollment=enrollment)
+        return Response([group_data(g) for g in groups])
+
+    @extend_schema(request=Input, responses={201: GROUP_SCHEMA})
+    def post(self, request: Request, course_slug: str) -> Response:
+        enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        group = services.group_create(enrollment=enrollment, name=data.validated_data["name"])
+        return Response(group_data(selectors.group_get(pk=group.pk)), status=201)
+
+
+class GroupJoinApi(APIView):
+    """POST {"join_code"}: joins that group of the course (again: no change)."""
+
+    class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "GroupJoin"
+
+        join_code = serializers.CharField(max_length=16)
+
+    @extend_schema(request=Input, responses=GROUP_SCHEMA)
+    def post(self, request: Request, course_slug: str) -> Response:
+        enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        group = services.group_join(
+            enrollment=enrollment, join_code=data.validated_data["join_code"]
+        )
+        return Response(group_data(selectors.group_get(pk=group.pk)))
+
+
+class GroupLeaveApi(APIView):
+    """POST: leaves the caller's group, until the group's first submission."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, course_slug: str) -> Response:
+        enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
+        services.group_leave(enrollment=enrollment)
+        return Response(status=204)
+
+
+# --- extensions -----------------------------------------------------------------------------
+
+
+def extension_data(extension: Extension, tz: Any) -> dict[str, Any]:
+    a = extension.assignment
+    return {
+        "id": extension.pk,
+        "student": extension.student.username,
+        "assignment": a.slug,
+        "due_at": iso(extension.due_at, tz),
+        "grace_ends_at": iso(deadlines.grace_end(extension.due_at, a.grace_days, tz), tz),
+        "reference": extension.reference,
+        "granted_by": extension.granted_by.username if extension.granted_by else None,
+    }
+
+
+class LocalOrAwareDateTimeField(serializers.DateTimeField):
+    """An ISO date-time; without an offset it is read in the course's zone."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            return deadlines.localize(value, self.context["tz"])
+        return value
+
+
+class ExtensionListCreateApi(APIView):
+    """GET: staff see every extension of the course, a student their own.
+    POST (instructor): ``{"student", "assignment", "due_at", "reference"}``: a Dean of Students
+    confirmed extension. ``reference`` is the confirmation's number and nothing else is
+    stored: never send medical information. ``due_at`` without an offset is read in the
+    course's zone. A second grant for the same student and assignment replaces the first
+    (200 instead of 201)."""
+
+    class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "ExtensionGrant"
+
+        student = serializers.CharField()
+        assignment = serializers.CharField()
+        due_at = LocalOrAwareDateTimeField()
+        reference = serializers.CharField(max_length=40, trim_whitespace=True)
+
+    @extend_schema(responses=serializers.ListField(child=serializers.DictField()))
+    def get(self, request: Request, course_slug: str) -> Response:
+        enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
+        tz = selectors.course_tz(enrollment.course)
+        return Response(
+            [extension_data(e, tz) for e in selectors.extension_list(enrollment=enrollment)]
+        )
+
+    @extend_schema(request=Input, responses={201: serializers.DictField()})
+    def post(self, request: Request, course_slug: str) -> Response:
+        enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
+        tz = selectors.course_tz(enrollment.course)
+        if enrollment.role != Role.INSTRUCTOR:
+            raise PermissionDeniedError("Only the instructor grants extensions.")
+        extra = sorted(set(request.data) - set(self.Input().fields))
+        if extra:
+            raise ApplicationError(
+                f"Unexpected field{'s' if len(extra) > 1 else ''} {', '.join(extra)}: an "
+                "extension takes only student, assignment, due_at and reference. Never send "
+                "medical information; the course keeps the confirmation reference only.",
+                code="invalid",
+            )
+        data = self.Input(data=request.data, context={"tz": tz})
+        data.is_valid(raise_exception=True)
+        extension, created = services.extension_grant(
+            enrollment=enrollment,
+            student=data.validated_data["student"],
+            assignment_slug=data.validated_data["assignment"],
+            due_at=data.validated_data["due_at"],
+            reference=data.validated_data["reference"],
+        )
+        extension = selectors.extension_list(enrollment=enrollment).get(pk=extension.pk)
+        return Response(extension_data(extension, tz), status=201 if created else 200)

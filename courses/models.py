@@ -280,6 +280,8 @@ class ProjectGroup(models.Model):
     name = models.CharField(max_length=100)
     join_code = models.CharField(max_length=16, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the group's first submission: from then on its members are fixed.
+    locked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["course", "name"]

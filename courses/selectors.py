@@ -19,7 +19,9 @@ from courses.models import (
     Course,
     Enrollment,
     Extension,
+    GroupMembership,
     Level,
+    ProjectGroup,
     Question,
     Requirement,
 )
@@ -216,3 +218,33 @@ def enrollment_get_staff(*, user: User, course_slug: str) -> Enrollment:
     if enrollment.role not in STAFF_ROLES:
         raise NotFound("Only the course's TAs and instructors can see this.")
     return enrollment
+
+
+def group_list(*, enrollment: Enrollment) -> QuerySet[ProjectGroup]:
+    """Staff: every project group of the course; a student: their own (zero or one)."""
+    qs = ProjectGroup.objects.filter(course_id=enrollment.course_id)
+    if enrollment.role not in STAFF_ROLES:
+        qs = qs.filter(memberships__user_id=enrollment.user_id)
+    return qs.prefetch_related(
+        Prefetch("memberships", queryset=GroupMembership.objects.select_related("user"))
+    ).order_by("name")
+
+
+def group_get(*, pk: int) -> ProjectGroup:
+    return ProjectGroup.objects.prefetch_related(
+        Prefetch("memberships", queryset=GroupMembership.objects.select_related("user"))
+    ).get(pk=pk)
+
+
+def my_group(*, enrollment: Enrollment) -> ProjectGroup | None:
+    return group_list(enrollment=enrollment).filter(memberships__user_id=enrollment.user_id).first()
+
+
+def extension_list(*, enrollment: Enrollment) -> QuerySet[Extension]:
+    """Staff: every extension of the course; a student: their own."""
+    qs = Extension.objects.filter(assignment__course_id=enrollment.course_id)
+    if enrollment.role not in STAFF_ROLES:
+        qs = qs.filter(student_id=enrollment.user_id)
+    return qs.select_related("assignment", "student", "granted_by").order_by(
+        "assignment__position", "student__username"
+    )

@@ -1,4 +1,5 @@
-"""Every write to courses: loading a course from its config, importing a roster.
+"""Every write to courses: loading a course from its config, importing a roster, project
+groups, Dean of Students extensions.
 
 Each service is keyword-only and runs in one transaction: it either does all of its work or,
 refusing, none of it. A run that finds nothing to change writes nothing at all.
@@ -8,9 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +29,7 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 
 from courses import config as course_config
 from courses.models import (
+    EXTENSION_REFERENCE_REGEX,
     STAFF_ROLES,
     SUBMITTING_ROLES,
     Assignment,
@@ -38,7 +43,7 @@ from courses.models import (
     Role,
     Section,
 )
-from portal.errors import ApplicationError
+from portal.errors import ApplicationError, NotFound, PermissionDeniedError
 
 M = TypeVar("M", bound=models.Model)
 
@@ -708,3 +713,185 @@ def _staff_admit(staff: list[tuple[Any, str]]) -> set[int]:
             ignore_conflicts=True,
         )
     return promoted | {u for u, _ in missing}
+
+
+# --- project groups ----------------------------------------------------------------------------
+
+# Join codes avoid look-alike characters (0/O, 1/I/L) so they can be read aloud.
+JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def _conflict(code: str, message: str) -> ApplicationError:
+    err = ApplicationError(message, code=code)
+    err.status = 409
+    return err
+
+
+def _require_student(enrollment: Enrollment, doing: str) -> None:
+    if enrollment.role not in SUBMITTING_ROLES:
+        raise PermissionDeniedError(f"Only students can {doing}.")
+
+
+def group_max_size(*, course_id: int) -> int | None:
+    """The largest group any group assignment of the course allows (None: no group work)."""
+    sizes = Assignment.objects.filter(course_id=course_id, group=True).values_list(
+        "group_max", flat=True
+    )
+    return max(sizes, default=None)
+
+
+def group_create(*, enrollment: Enrollment, name: str) -> ProjectGroup:
+    """A new project group with the caller as its first member, and a join code to share."""
+    _require_student(enrollment, "create project groups")
+    name = " ".join((name or "").split())
+    if not name:
+        raise ApplicationError("Give the group a name.", code="invalid")
+    if len(name) > 100:
+        raise ApplicationError("A group name has at most 100 characters.", code="invalid")
+    if group_max_size(course_id=enrollment.course_id) is None:
+        raise _conflict("no_group_work", "This course has no group assignments.")
+    with transaction.atomic():
+        Enrollment.objects.select_for_update().filter(pk=enrollment.pk).get()
+        if GroupMembership.objects.filter(
+            course_id=enrollment.course_id, user_id=enrollment.user_id
+        ).exists():
+            raise _conflict(
+                "already_in_group", "You are already in a project group: leave it first."
+            )
+        if ProjectGroup.objects.filter(course_id=enrollment.course_id, name=name).exists():
+            raise _conflict("group_name_taken", f"There is already a group called '{name}'.")
+        group = ProjectGroup.objects.create(
+            course_id=enrollment.course_id, name=name, join_code=_new_join_code()
+        )
+        GroupMembership.objects.create(
+            group=group, course_id=enrollment.course_id, user_id=enrollment.user_id
+        )
+    return group
+
+
+def _new_join_code() -> str:
+    while True:
+        code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(8))
+        if not ProjectGroup.objects.filter(join_code=code).exists():
+            return code
+
+
+def group_join(*, enrollment: Enrollment, join_code: str) -> ProjectGroup:
+    """Joins the group with this code. Joining one's own group again changes nothing."""
+    _require_student(enrollment, "join project groups")
+    code = (join_code or "").strip().upper()
+    with transaction.atomic():
+        group = (
+            ProjectGroup.objects.select_for_update()
+            .filter(course_id=enrollment.course_id, join_code=code)
+            .first()
+        )
+        if group is None:
+            raise NotFound("No project group in this course has that join code.")
+        current = GroupMembership.objects.filter(
+            course_id=enrollment.course_id, user_id=enrollment.user_id
+        ).first()
+        if current is not None:
+            if current.group_id == group.pk:
+                return group
+            raise _conflict(
+                "already_in_group", "You are already in a project group: leave it first."
+            )
+        limit = group_max_size(course_id=enrollment.course_id) or 1
+        size = GroupMembership.objects.filter(group=group).count()
+        if size >= limit:
+            raise _conflict(
+                "group_size", f"{group.name} is full: groups have at most {limit} members."
+            )
+        GroupMembership.objects.create(
+            group=group, course_id=enrollment.course_id, user_id=enrollment.user_id
+        )
+    return group
+
+
+def group_leave(*, enrollment: Enrollment) -> None:
+    """Leaves one's group, only before its first group submission (which sets the group's
+    ``locked_at``); an empty group goes away."""
+    with transaction.atomic():
+        membership = (
+            GroupMembership.objects.select_for_update()
+            .filter(course_id=enrollment.course_id, user_id=enrollment.user_id)
+            .select_related("group")
+            .first()
+        )
+        if membership is None:
+            raise NotFound("You are not in a project group.")
+        group = ProjectGroup.objects.select_for_update().get(pk=membership.group_id)
+        if group.locked_at is not None:
+            raise _conflict(
+                "group_locked",
+                f"{group.name} has handed work in, so its members are fixed. "
+                "Ask the instructor if a change is needed.",
+            )
+        membership.delete()
+        if not GroupMembership.objects.filter(group=group).exists():
+            group.delete()
+
+
+# --- extensions ----------------------------------------------------------------------------------
+
+
+def extension_grant(
+    *,
+    enrollment: Enrollment,
+    student: str,
+    assignment_slug: str,
+    due_at: datetime,
+    reference: str,
+) -> tuple[Extension, bool]:
+    """Records a Dean of Students confirmed extension: the new due date and the confirmation's
+    reference, nothing else. A second grant for the same student and assignment replaces the
+    first. Returns the extension and whether it is new."""
+    if enrollment.role != Role.INSTRUCTOR:
+        raise PermissionDeniedError("Only the instructor grants extensions.")
+    reference = (reference or "").strip()
+    if not re.fullmatch(EXTENSION_REFERENCE_REGEX, reference):
+        raise ApplicationError(
+            "Give only the Dean of Students confirmation number (letters, digits and . _ / -, "
+            "at most 40 characters, no spaces). Never send or store medical information.",
+            code="invalid_reference",
+        )
+    if due_at.tzinfo is None:
+        raise ApplicationError("The new due date needs a time zone.", code="invalid")
+    target = (
+        Enrollment.objects.filter(
+            course_id=enrollment.course_id,
+            user__username=(student or "").strip(),
+            role__in=sorted(SUBMITTING_ROLES),
+        )
+        .select_related("user")
+        .first()
+    )
+    if target is None:
+        raise ApplicationError(
+            f"'{student}' is not a student in this course.", code="unknown_student"
+        )
+    assignment = Assignment.objects.filter(
+        course_id=enrollment.course_id, slug=(assignment_slug or "").strip()
+    ).first()
+    if assignment is None:
+        raise ApplicationError(
+            f"'{assignment_slug}' is not an assignment of this course.", code="unknown_assignment"
+        )
+    with transaction.atomic():
+        extension, created = Extension.objects.update_or_create(
+            assignment=assignment,
+            student=target.user,
+            defaults={"due_at": due_at, "reference": reference, "granted_by": enrollment.user},
+        )
+    return extension, created
+
+
+def extension_revoke(*, enrollment: Enrollment, extension_id: int) -> None:
+    if enrollment.role != Role.INSTRUCTOR:
+        raise PermissionDeniedError("Only the instructor changes extensions.")
+    deleted, _ = Extension.objects.filter(
+        pk=extension_id, assignment__course_id=enrollment.course_id
+    ).delete()
+    if not deleted:
+        raise NotFound("There is no such extension.")

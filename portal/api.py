@@ -18,6 +18,26 @@ urlpatterns = [
         course_apis.AssignmentListApi.as_view(),
         name="api-assignments",
     ),
+    path(
+        "courses/<slug:course_slug>/groups/",
+        course_apis.GroupListCreateApi.as_view(),
+        name="api-groups",
+    ),
+    path(
+        "courses/<slug:course_slug>/groups/join/",
+        course_apis.GroupJoinApi.as_view(),
+        name="api-groups-join",
+    ),
+    path(
+        "courses/<slug:course_slug>/groups/leave/",
+        course_apis.GroupLeaveApi.as_view(),
+        name="api-groups-leave",
+    ),
+    path(
+        "courses/<slug:course_slug>/extensions/",
+        course_apis.ExtensionListCreateApi.as_view(),
+        name="api-extensions",
+    ),
 ]
 
 
