@@ -281,6 +281,20 @@ def extension_data(extension: Extension, tz: Any) -> dict[str, Any]:
     }
 
 
+EXTENSION_SCHEMA = inline_serializer(
+    "Extension",
+    {
+        "id": serializers.IntegerField(),
+        "student": serializers.CharField(),
+        "assignment": serializers.CharField(),
+        "due_at": serializers.DateTimeField(),
+        "grace_ends_at": serializers.DateTimeField(),
+        "reference": serializers.CharField(),
+        "granted_by": serializers.CharField(allow_null=True),
+    },
+)
+
+
 class LocalOrAwareDateTimeField(serializers.DateTimeField):
     """An ISO date-time; without an offset it is read in the course's zone."""
 
@@ -307,7 +321,7 @@ class ExtensionListCreateApi(APIView):
         due_at = LocalOrAwareDateTimeField()
         reference = serializers.CharField(max_length=40, trim_whitespace=True)
 
-    @extend_schema(responses=serializers.ListField(child=serializers.DictField()))
+    @extend_schema(responses=EXTENSION_SCHEMA)
     def get(self, request: Request, course_slug: str) -> Response:
         enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
         tz = selectors.course_tz(enrollment.course)
@@ -315,7 +329,7 @@ class ExtensionListCreateApi(APIView):
             [extension_data(e, tz) for e in selectors.extension_list(enrollment=enrollment)]
         )
 
-    @extend_schema(request=Input, responses={201: serializers.DictField()})
+    @extend_schema(request=Input, responses={201: EXTENSION_SCHEMA, 200: EXTENSION_SCHEMA})
     def post(self, request: Request, course_slug: str) -> Response:
         enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
         tz = selectors.course_tz(enrollment.course)

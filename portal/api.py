@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from courses import apis as course_apis
+from submissions import apis as submission_apis
 from portal.errors import error_body
 
 urlpatterns = [
@@ -37,6 +38,21 @@ urlpatterns = [
         "courses/<slug:course_slug>/extensions/",
         course_apis.ExtensionListCreateApi.as_view(),
         name="api-extensions",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/submissions/",
+        submission_apis.SubmissionListCreateApi.as_view(),
+        name="api-submissions",
+    ),
+    path(
+        "submissions/<int:submission_id>/",
+        submission_apis.SubmissionDetailApi.as_view(),
+        name="api-submission",
+    ),
+    path(
+        "submissions/<int:submission_id>/files/<int:file_id>/",
+        submission_apis.SubmissionFileApi.as_view(),
+        name="api-submission-file",
     ),
 ]
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import server_error as django_server_error
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -115,12 +116,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body("not_found", "There is nothing at this address."), status=404)
-
-
-def api_server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(
-        error_body("server_error", "Something went wrong on our side; please try again."),
-        status=500,
-    )
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: the API answers in its envelope, pages with a page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; please try again."),
+            status=500,
+        )
+    return django_server_error(request)

@@ -19,3 +19,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include([path("<path:rest>", api.not_found)])),
 ]
+
+handler500 = "portal.errors.server_error"

@@ -1,0 +1,211 @@
+"""The submissions part of /api/v1/: thin views over services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from courses import deadlines
+from courses import selectors as course_selectors
+from courses.apis import iso
+from courses.models import Assignment
+from submissions import selectors, services
+from submissions.models import Submission, Timing
+from submissions.upload_handlers import install_upload_limits, raise_if_refused
+from submissions.uploads import MB, UploadLimits
+
+
+def submission_data(submission: Submission, *, counts: bool | None = None) -> dict[str, Any]:
+    """A submission as the API shows it, times in the course's zone."""
+    tz = deadlines.zone(submission.course.timezone)
+    return {
+        "id": submission.pk,
+        "course": submission.course.slug,
+        "assignment": submission.assignment.slug,
+        "student": submission.student.username,
+        "group": (
+            {"id": submission.group_id, "name": submission.group.name}
+            if submission.group_id and submission.group
+            else None
+        ),
+        "number": submission.number,
+        "submitted_at": iso(submission.submitted_at, tz),
+        "timing": submission.timing,
+        "timing_label": Timing(submission.timing).label,
+        "due_at": iso(submission.due_at, tz),
+        "grace_ends_at": iso(submission.grace_ends_at, tz),
+        "extended": submission.extended,
+        "grade_after": iso(submission.grade_after, tz),
+        "files": [
+            {
+                "name": f.name,
+                "size": f.size,
+                "sha256": f.sha256,
+                "url": f"/api/v1/submissions/{submission.pk}/files/{f.pk}/",
+            }
+            for f in submission.files.all()
+        ],
+        "collaborators": sorted(u.username for u in submission.collaborators.all()),
+        "counts": counts,
+        "autograde": {"status": "none"},
+    }
+
+
+SUBMISSION_SCHEMA = inline_serializer(
+    "Submission",
+    {
+        "id": serializers.IntegerField(),
+        "submitted_at": serializers.DateTimeField(),
+        "timing": serializers.ChoiceField(choices=Timing.values),
+        "files": serializers.ListField(child=serializers.DictField()),
+        "collaborators": serializers.ListField(child=serializers.CharField()),
+        "autograde": serializers.DictField(),
+    },
+)
+
+
+class SubmissionListCreateApi(APIView):
+    """GET: a student's own (or their group's) submissions, newest first; staff: all, with
+    ``?student=``, ``?section=`` and ``?timing=`` filters, and ``?limit=``/``?offset=``.
+    POST (multipart): ``files`` (one or more), ``collaborators`` (usernames, repeated or
+    comma-separated); optional header ``Idempotency-Key``."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # The size limit must be in place before anything parses the body, and session
+        # authentication's CSRF check does: so before DRF's own initial().
+        if request.method == "POST":
+            limits = _limits_for(kwargs["course_slug"], kwargs["assignment_slug"])
+            install_upload_limits(
+                request,
+                max_file_bytes=limits.max_file_bytes,
+                max_total_bytes=limits.max_total_bytes,
+            )
+            raise_if_refused(request)
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("student", str),
+            OpenApiParameter("section", str),
+            OpenApiParameter("timing", str, enum=Timing.values),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+        responses=SUBMISSION_SCHEMA,
+    )
+    def get(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
+        enrollment = course_selectors.enrollment_get(user=request.user, course_slug=course_slug)
+        assignment = course_selectors.assignment_get(
+            enrollment=enrollment, slug=assignment_slug, now=timezone.now()
+        )
+        qs = selectors.submission_list(
+            enrollment=enrollment,
+            assignment=assignment,
+            student=request.query_params.get("student") or None,
+            section=request.query_params.get("section") or None,
+            timing=request.query_params.get("timing") or None,
+        )
+        total = qs.count()
+        offset = _int_param(request, "offset", 0)
+        limit = _int_param(request, "limit", 1000)
+        page = list(qs[offset : offset + min(limit, 1000)])
+        counting = selectors.counting_ids(submissions=page)
+        response = Response([submission_data(s, counts=s.pk in counting) for s in page])
+        response["X-Total-Count"] = str(total)
+        return response
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "SubmissionUpload",
+                {
+                    "files": serializers.ListField(child=serializers.FileField()),
+                    "collaborators": serializers.ListField(child=serializers.CharField()),
+                },
+            )
+        },
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={201: SUBMISSION_SCHEMA},
+    )
+    def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
+        received_at = getattr(request._request, "received_at", None) or timezone.now()
+        enrollment = course_selectors.enrollment_get(user=request.user, course_slug=course_slug)
+        assignment = course_selectors.assignment_get(
+            enrollment=enrollment, slug=assignment_slug, now=received_at
+        )
+        limits = _limits_for(course_slug, assignment_slug)
+        uploaded = request.FILES.getlist("files")
+        collaborators: list[str] = []
+        # Multipart bodies always parse to a QueryDict.
+        for value in request.data.getlist("collaborators"):  # type: ignore[union-attr]
+            collaborators += [v for v in str(value).replace(",", " ").split() if v]
+        result = services.submission_create(
+            enrollment=enrollment,
+            assignment=assignment,
+            files=[(f, f.name or "") for f in uploaded],
+            collaborators=collaborators,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            received_at=received_at,
+            limits=limits,
+        )
+        submission = selectors.submission_get(
+            user=request.user, submission_id=result.submission.pk
+        )[0]
+        response = Response(
+            submission_data(submission, counts=True), status=status.HTTP_201_CREATED
+        )
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+def _limits_for(course_slug: str, assignment_slug: str) -> UploadLimits:
+    """The upload limits of an assignment: its ``max_upload_mb`` per file, and four times
+    that for all the files of one submission."""
+    mb = (
+        Assignment.objects.filter(course__slug=course_slug, slug=assignment_slug)
+        .values_list("max_upload_mb", flat=True)
+        .first()
+    ) or 50
+    return UploadLimits(max_file_bytes=mb * MB, max_total_bytes=4 * mb * MB)
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    try:
+        return max(0, int(request.query_params.get(name, default)))
+    except (TypeError, ValueError):
+        return default
+
+
+class SubmissionDetailApi(APIView):
+    """One submission: its owner, a member of its group, or the course's staff."""
+
+    @extend_schema(responses=SUBMISSION_SCHEMA)
+    def get(self, request: Request, submission_id: int) -> Response:
+        submission, _ = selectors.submission_get(user=request.user, submission_id=submission_id)
+        counting = selectors.counting_ids(submissions=[submission])
+        return Response(submission_data(submission, counts=submission.pk in counting))
+
+
+class SubmissionFileApi(APIView):
+    """Downloads one file of a submission."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request: Request, submission_id: int, file_id: int) -> FileResponse:
+        submission, _ = selectors.submission_get(user=request.user, submission_id=submission_id)
+        stored = next((f for f in submission.files.all() if f.pk == file_id), None)
+        if stored is None:
+            from portal.errors import NotFound
+
+            raise NotFound("There is no such file in this submission.")
+        return FileResponse(stored.file.open("rb"), as_attachment=True, filename=stored.name)

@@ -1,0 +1,121 @@
+"""Every read of submissions, with the permission check inside: a student sees their own
+(and their group's), staff see all of their course's; anyone else gets 404."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from courses.models import STAFF_ROLES, Assignment, Enrollment, GroupMembership
+from portal.errors import NotFound
+from submissions.models import Submission, SubmissionFile
+from submissions.uploads import MB, UploadLimits
+
+User = Any
+
+
+def _with_details(qs: QuerySet[Submission]) -> QuerySet[Submission]:
+    return qs.select_related("student", "group", "assignment", "course").prefetch_related(
+        Prefetch("files", queryset=SubmissionFile.objects.order_by("name")),
+        "collaborators",
+    )
+
+
+def _own_filter(*, enrollment: Enrollment) -> Q:
+    """A student's own submissions and those of their project group."""
+    group_ids = GroupMembership.objects.filter(
+        course_id=enrollment.course_id, user_id=enrollment.user_id
+    ).values("group_id")
+    return Q(student_id=enrollment.user_id) | Q(group_id__in=group_ids)
+
+
+def submission_list(
+    *,
+    enrollment: Enrollment,
+    assignment: Assignment,
+    student: str | None = None,
+    section: str | None = None,
+    timing: str | None = None,
+) -> QuerySet[Submission]:
+    """Newest first. Students: their own (or their group's); staff: all, with filters."""
+    qs = Submission.objects.filter(assignment=assignment)
+    if enrollment.role in STAFF_ROLES:
+        if student:
+            qs = qs.filter(
+                Q(student__username=student) | Q(group__memberships__user__username=student)
+            ).distinct()
+        if section:
+            qs = qs.filter(
+                student__enrollments__course_id=assignment.course_id,
+                student__enrollments__section__code=section,
+            )
+        if timing:
+            qs = qs.filter(timing=timing)
+    else:
+        qs = qs.filter(_own_filter(enrollment=enrollment))
+    return _with_details(qs).order_by("-submitted_at", "-number", "-id")
+
+
+def submission_get(*, user: User, submission_id: int) -> tuple[Submission, Enrollment]:
+    """One submission, for its owner, a member of its group, or the course's staff."""
+    if not user.is_authenticated:
+        raise NotFound()
+    submission = _with_details(Submission.objects.filter(pk=submission_id)).first()
+    if submission is None:
+        raise NotFound("There is no such submission.")
+    enrollment = (
+        Enrollment.objects.filter(course_id=submission.course_id, user=user)
+        .select_related("course", "section", "user")
+        .first()
+    )
+    if enrollment is None:
+        raise NotFound("There is no such submission.")
+    if enrollment.role in STAFF_ROLES or submission.student_id == user.pk:
+        return submission, enrollment
+    if (
+        submission.group_id
+        and GroupMembership.objects.filter(group_id=submission.group_id, user=user).exists()
+    ):
+        return submission, enrollment
+    raise NotFound("There is no such submission.")
+
+
+def counting_ids(*, submissions: list[Submission]) -> set[int]:
+    """Of these submissions, the ids of those that count: per owner (group or student) and
+    assignment, the one staff chose, else the latest. One query whatever the number."""
+    if not submissions:
+        return set()
+    assignment_ids = {s.assignment_id for s in submissions}
+    owners = Submission.objects.filter(assignment_id__in=assignment_ids).filter(
+        Q(student_id__in={s.student_id for s in submissions}, group__isnull=True)
+        | Q(group_id__in={s.group_id for s in submissions if s.group_id})
+    )
+    rows = owners.values("assignment_id", "group_id", "student_id", "number", "chosen", "id")
+    best: dict[tuple[int, str, int], tuple[bool, int, int]] = {}
+    for r in rows:
+        owner = ("g", r["group_id"]) if r["group_id"] else ("s", r["student_id"])
+        k = (r["assignment_id"], owner[0], owner[1])
+        rank = (r["chosen"], r["number"], r["id"])
+        if k not in best or rank > best[k]:
+            best[k] = rank
+    return {rank[2] for rank in best.values()}
+
+
+def upload_limits_for(*, assignment: Assignment) -> UploadLimits:
+    """The upload limits of an assignment: its ``max_upload_mb`` per file, and four times that
+    for all the files of one submission (the API's rule)."""
+    mb = assignment.max_upload_mb or 50
+    return UploadLimits(max_file_bytes=mb * MB, max_total_bytes=4 * mb * MB)
+
+
+def section_codes(*, enrollment: Enrollment, user_ids: Iterable[int]) -> dict[int, str]:
+    """Per user id, the code of their section in the caller's course: for staff lists, so
+    staff only (others get an empty map). One query."""
+    if enrollment.role not in STAFF_ROLES:
+        return {}
+    rows = Enrollment.objects.filter(
+        course_id=enrollment.course_id, user_id__in=set(user_ids), section__isnull=False
+    ).values_list("user_id", "section__code")
+    return dict(rows)

@@ -1,0 +1,320 @@
+"""Every write to submissions. ``submission_create`` is the deadline-rush path: it checks the
+syllabus's rules, stores the files, and writes the rows in one transaction, so that a refused
+or failed upload leaves neither a row nor a stored file behind."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import IO, Any, BinaryIO, cast
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from courses import deadlines
+from courses.models import (
+    SUBMITTING_ROLES,
+    Assignment,
+    Enrollment,
+    Extension,
+    GroupMembership,
+    ProjectGroup,
+)
+from portal.errors import ApplicationError, NotFound, PermissionDeniedError
+from submissions.models import Submission, SubmissionCollaborator, SubmissionFile
+from submissions.uploads import UploadLimits, check_files
+
+log = logging.getLogger(__name__)
+
+MAX_COLLABORATORS = 20
+
+
+class DeadlinePassed(ApplicationError):
+    code = "deadline_passed"
+    status = 403
+
+
+class IdempotencyKeyReused(ApplicationError):
+    code = "idempotency_key_reused"
+    status = 422
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    submission: Submission
+    replayed: bool  # True when an Idempotency-Key returned an earlier submission
+
+
+def _refuse(code: str, message: str, status: int = 400) -> ApplicationError:
+    err = ApplicationError(message, code=code)
+    err.status = status
+    return err
+
+
+def _released(assignment: Assignment, at: datetime) -> bool:
+    return assignment.release_at is None or assignment.release_at <= at
+
+
+def submission_deadline(*, assignment: Assignment, student_id: int) -> deadlines.Deadline:
+    """A student's deadline for an assignment, their extension included."""
+    ext = Extension.objects.filter(assignment=assignment, student_id=student_id).first()
+    return deadlines.student_deadline(
+        due_at=assignment.due_at,
+        grace_days=assignment.grace_days,
+        after_grace=assignment.after_grace,
+        tz=deadlines.zone(assignment.course.timezone),
+        extension_due_at=ext.due_at if ext else None,
+    )
+
+
+def _check_collaborators(
+    *, enrollment: Enrollment, assignment: Assignment, usernames: Sequence[str]
+) -> list[Any]:
+    names = list(dict.fromkeys(u.strip() for u in usernames if u and u.strip()))
+    if not names:
+        return []
+    if not assignment.collaboration:
+        raise _refuse(
+            "collaboration_not_allowed",
+            f"Collaboration is not allowed on {assignment.title}: everyone works alone, "
+            "so no collaborators can be listed.",
+        )
+    if len(names) > MAX_COLLABORATORS:
+        raise _refuse("unknown_collaborator", f"List at most {MAX_COLLABORATORS} collaborators.")
+    if enrollment.user.username in names:
+        raise _refuse(
+            "unknown_collaborator", "List your classmates as collaborators, not yourself."
+        )
+    found = {
+        e.user.username: e.user
+        for e in Enrollment.objects.filter(
+            course_id=enrollment.course_id,
+            user__username__in=names,
+            role__in=sorted(SUBMITTING_ROLES),
+        ).select_related("user")
+    }
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        listed = ", ".join(f"'{n}'" for n in unknown)
+        raise _refuse(
+            "unknown_collaborator",
+            f"{listed} {'is' if len(unknown) == 1 else 'are'} not a student in this course. "
+            "List classmates by their username.",
+        )
+    return [found[n] for n in names]
+
+
+def _group_for(*, enrollment: Enrollment, assignment: Assignment) -> ProjectGroup | None:
+    if not assignment.group:
+        return None
+    membership = (
+        GroupMembership.objects.filter(course_id=enrollment.course_id, user_id=enrollment.user_id)
+        .select_related("group")
+        .first()
+    )
+    if membership is None:
+        raise _refuse(
+            "group_required",
+            f"{assignment.title} is handed in by a project group: create or join a group first.",
+            status=409,
+        )
+    size = GroupMembership.objects.filter(group_id=membership.group_id).count()
+    if not assignment.group_min <= size <= assignment.group_max:
+        raise _refuse(
+            "group_size",
+            f"Your group has {size} member{'s' if size != 1 else ''}; {assignment.title} needs "
+            f"{assignment.group_min} to {assignment.group_max}.",
+            status=409,
+        )
+    return membership.group
+
+
+def _replay(*, student_id: int, key: str, assignment: Assignment) -> Submission | None:
+    existing = Submission.objects.filter(student_id=student_id, idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.assignment_id != assignment.pk:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for another assignment; "
+            "send a new key for a new submission."
+        )
+    return existing
+
+
+def submission_create(
+    *,
+    enrollment: Enrollment,
+    assignment: Assignment,
+    files: Sequence[tuple[IO[bytes], str]],
+    collaborators: Sequence[str] = (),
+    idempotency_key: str | None = None,
+    received_at: datetime,
+    limits: UploadLimits | None = None,
+) -> SubmissionResult:
+    """Hands work in. ``received_at`` is the server's clock when the request arrived."""
+    if enrollment.role not in SUBMITTING_ROLES:
+        raise PermissionDeniedError(
+            "Only students (and waitlisted students) hand work in; "
+            f"you are {enrollment.get_role_display().lower()} in this course."
+        )
+    if assignment.course_id != enrollment.course_id:
+        raise NotFound()
+    if not _released(assignment, received_at):
+        raise _refuse("not_released", f"{assignment.title} is not released yet.", status=404)
+    key = (idempotency_key or "").strip() or None
+    if key is not None and len(key) > 200:
+        raise _refuse("invalid", "The Idempotency-Key header is longer than 200 characters.")
+    if key is not None:
+        earlier = _replay(student_id=enrollment.user_id, key=key, assignment=assignment)
+        if earlier is not None:
+            return SubmissionResult(earlier, replayed=True)
+
+    deadline = submission_deadline(assignment=assignment, student_id=enrollment.user_id)
+    timing = deadline.timing(received_at)
+    if not deadline.accepts(received_at):
+        tz = deadlines.zone(assignment.course.timezone)
+        raise DeadlinePassed(
+            f"The deadline for {assignment.title} has passed: the grace period ended "
+            f"{deadline.grace_ends_at.astimezone(tz):%a %b %-d %Y, %-I:%M %p %Z}. Late work "
+            "gets a zero unless the Dean of Students confirms an extension."
+        )
+    people = _check_collaborators(
+        enrollment=enrollment, assignment=assignment, usernames=collaborators
+    )
+    group = _group_for(enrollment=enrollment, assignment=assignment)
+    checked = check_files(cast(Sequence[tuple[BinaryIO, str]], files), limits or UploadLimits())
+
+    course = assignment.course
+    grade_after = None
+    if (
+        timing == deadlines.LATE
+        and course.registration_ends is not None
+        and received_at < course.registration_ends
+    ):
+        grade_after = course.registration_ends
+
+    folder = f"submissions/{course.slug}/{assignment.slug}/{uuid.uuid4().hex}"
+    stored: list[str] = []
+    try:
+        for (fileobj, _), info in zip(files, checked, strict=True):
+            fileobj.seek(0)
+            stored.append(default_storage.save(f"{folder}/{info.name}", File(fileobj)))
+        with transaction.atomic():
+            submission = _write_rows(
+                enrollment=enrollment,
+                assignment=assignment,
+                group=group,
+                received_at=received_at,
+                timing=timing,
+                deadline=deadline,
+                grade_after=grade_after,
+                key=key,
+                checked=checked,
+                stored=stored,
+                people=people,
+            )
+    except IntegrityError:
+        _delete_quietly(stored)
+        if key is not None:
+            earlier = _replay(student_id=enrollment.user_id, key=key, assignment=assignment)
+            if earlier is not None:
+                return SubmissionResult(earlier, replayed=True)
+        raise
+    except BaseException:
+        _delete_quietly(stored)
+        raise
+    return SubmissionResult(submission, replayed=False)
+
+
+def _write_rows(
+    *,
+    enrollment: Enrollment,
+    assignment: Assignment,
+    group: ProjectGroup | None,
+    received_at: datetime,
+    timing: str,
+    deadline: deadlines.Deadline,
+    grade_after: datetime | None,
+    key: str | None,
+    checked: Sequence[Any],
+    stored: Sequence[str],
+    people: Sequence[Any],
+) -> Submission:
+    # One owner hands in one submission at a time: the lock orders concurrent uploads.
+    if group is not None:
+        ProjectGroup.objects.select_for_update().filter(pk=group.pk).get()
+        ProjectGroup.objects.filter(pk=group.pk, locked_at__isnull=True).update(
+            locked_at=received_at
+        )
+        owner = Submission.objects.filter(assignment=assignment, group=group)
+    else:
+        Enrollment.objects.select_for_update().filter(pk=enrollment.pk).get()
+        owner = Submission.objects.filter(
+            assignment=assignment, student_id=enrollment.user_id, group=None
+        )
+    number = (owner.aggregate(n=Max("number"))["n"] or 0) + 1
+    submission = Submission.objects.create(
+        course_id=assignment.course_id,
+        assignment=assignment,
+        student_id=enrollment.user_id,
+        group=group,
+        number=number,
+        submitted_at=received_at,
+        timing=timing,
+        due_at=deadline.due_at,
+        grace_ends_at=deadline.grace_ends_at,
+        extended=deadline.extended,
+        grade_after=grade_after,
+        total_bytes=sum(c.size for c in checked),
+        idempotency_key=key,
+    )
+    SubmissionFile.objects.bulk_create(
+        [
+            SubmissionFile(
+                submission=submission, name=c.name, size=c.size, sha256=c.sha256, file=path
+            )
+            for c, path in zip(checked, stored, strict=True)
+        ]
+    )
+    SubmissionCollaborator.objects.bulk_create(
+        [SubmissionCollaborator(submission=submission, user=u) for u in people]
+    )
+    return submission
+
+
+def _delete_quietly(paths: Sequence[str]) -> None:
+    for path in paths:
+        try:
+            default_storage.delete(path)
+        except Exception:  # pragma: no cover - the storage is gone; the sweeper retries
+            log.exception("could not delete %s after a failed submission", path)
+
+
+def orphan_files_sweep(*, older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Deletes stored submission files that no row refers to, once they are older than
+    ``older_than`` (an upload in flight writes its files a moment before its rows). Such a file
+    is only left behind when a process dies between the two writes; this makes "a stored file
+    never lacks its row" hold after the crash too. Returns the deleted paths."""
+    cutoff = timezone.now() - older_than
+    deleted: list[str] = []
+
+    def walk(folder: str) -> None:
+        dirs, names = default_storage.listdir(folder)
+        paths = [f"{folder}/{n}" for n in names]
+        known = set(SubmissionFile.objects.filter(file__in=paths).values_list("file", flat=True))
+        for path in paths:
+            if path not in known and default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                deleted.append(path)
+        for d in dirs:
+            walk(f"{folder}/{d}")
+
+    if default_storage.exists("submissions"):
+        walk("submissions")
+    return deleted
