@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from courses import apis as course_apis
-from submissions import apis as submission_apis
 from portal.errors import error_body
+from submissions import apis as submission_apis
 
 urlpatterns = [
     path("auth/token/", course_apis.TokenApi.as_view(), name="api-token"),
