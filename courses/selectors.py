@@ -4,7 +4,7 @@ A caller who is not enrolled gets ``NotEnrolled`` (404), whether the course exis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -248,3 +248,14 @@ def extension_list(*, enrollment: Enrollment) -> QuerySet[Extension]:
     return qs.select_related("assignment", "student", "granted_by").order_by(
         "assignment__position", "student__username"
     )
+
+
+def assignment_row(*, enrollment: Enrollment, slug: str, now: datetime) -> AssignmentRow:
+    """One assignment as the caller sees it (its own page): ``assignment_get``'s permission
+    check and 404s, then the same row as the assignment list gives, with the assignment's
+    course and category loaded."""
+    assignment = assignment_get(enrollment=enrollment, slug=slug, now=now)
+    for row in assignment_rows(enrollment=enrollment, now=now):
+        if row.assignment.pk == assignment.pk:
+            return replace(row, assignment=assignment)
+    raise NotFound("There is no such assignment in this course.")  # pragma: no cover

@@ -11,4 +11,6 @@ urlpatterns = [
         views.assignment_list,
         name="assignment_list",
     ),
+    path("courses/<slug:course_slug>/groups/", views.groups, name="groups"),
+    path("courses/<slug:course_slug>/extensions/", views.extensions, name="extensions"),
 ]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
-from courses import selectors
+from courses import deadlines, selectors, services
+from courses.models import Enrollment, Role
+from portal.errors import ApplicationError, NotFound
 
 
 @login_required
@@ -57,3 +64,153 @@ def assignment_list(request: HttpRequest, course_slug: str) -> HttpResponse:
             "now": now,
         },
     )
+
+
+def _refusal_page(
+    request: HttpRequest, template: str, context: dict[str, Any], refusal: ApplicationError
+) -> HttpResponse:
+    return render(request, template, {**context, "error": refusal}, status=refusal.status)
+
+
+# --- project groups ----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def groups(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """A student's project group (members and join code) or the forms to create or join one,
+    and a Leave button; staff see every group of the course. POST ``action``: ``create``
+    (``name``), ``join`` (``join_code``) or ``leave``."""
+    enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "create":
+                group = services.group_create(
+                    enrollment=enrollment, name=request.POST.get("name", "")
+                )
+                messages.success(
+                    request, f"Group {group.name} created. Share its join code with your team."
+                )
+            elif action == "join":
+                group = services.group_join(
+                    enrollment=enrollment, join_code=request.POST.get("join_code", "")
+                )
+                messages.success(request, f"You are in {group.name}.")
+            elif action == "leave":
+                services.group_leave(enrollment=enrollment)
+                messages.success(request, "You left your project group.")
+            else:
+                raise ApplicationError("Choose create, join or leave.", code="invalid")
+        except ApplicationError as refusal:
+            return _refusal_page(
+                request,
+                "courses/groups.html",
+                {**_groups_context(enrollment), "form": request.POST},
+                refusal,
+            )
+        return redirect("courses:groups", course_slug=course_slug)
+    return render(request, "courses/groups.html", _groups_context(enrollment))
+
+
+def _groups_context(enrollment: Enrollment) -> dict[str, Any]:
+    rows = selectors.assignment_rows(enrollment=enrollment, now=timezone.now())
+    return {
+        "enrollment": enrollment,
+        "course": enrollment.course,
+        "tz": selectors.course_tz(enrollment.course),
+        "group_assignments": [row.assignment for row in rows if row.assignment.group],
+        "groups": list(selectors.group_list(enrollment=enrollment)),
+        "my_group": (selectors.my_group(enrollment=enrollment) if enrollment.can_submit else None),
+    }
+
+
+# --- extensions ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def extensions(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """Dean of Students confirmed extensions. The instructor grants and revokes them (POST
+    ``action``: ``grant`` with ``student``, ``assignment``, ``due_at`` as a datetime-local read
+    in the course's zone and ``reference``; ``revoke`` with ``extension``); TAs read the
+    list; a student sees their own."""
+    enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "grant":
+                extension, created = services.extension_grant(
+                    enrollment=enrollment,
+                    student=request.POST.get("student", ""),
+                    assignment_slug=request.POST.get("assignment", ""),
+                    due_at=_local_datetime(
+                        request.POST.get("due_at", ""), selectors.course_tz(enrollment.course)
+                    ),
+                    reference=request.POST.get("reference", ""),
+                )
+                messages.success(
+                    request,
+                    f"Extension {'recorded' if created else 'updated'} for "
+                    f"{extension.student.username} on {extension.assignment.title}.",
+                )
+            elif action == "revoke":
+                services.extension_revoke(
+                    enrollment=enrollment, extension_id=_int(request.POST.get("extension"))
+                )
+                messages.success(request, "Extension revoked.")
+            else:
+                raise ApplicationError("Choose grant or revoke.", code="invalid")
+        except ApplicationError as refusal:
+            return _refusal_page(
+                request,
+                "courses/extensions.html",
+                {**_extensions_context(enrollment), "form": request.POST},
+                refusal,
+            )
+        return redirect("courses:extensions", course_slug=course_slug)
+    return render(request, "courses/extensions.html", _extensions_context(enrollment))
+
+
+def _local_datetime(value: str, tz: tzinfo) -> datetime:
+    """A datetime-local value ('2021-02-17T23:59') read as the course's clock time; one with
+    an offset is taken as it is."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ApplicationError(
+            "Give the new due date as a date and a time, e.g. 2021-02-17T23:59.",
+            code="invalid",
+        ) from None
+    return moment if moment.tzinfo is not None else deadlines.localize(moment, tz)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        raise NotFound("There is no such extension.") from None
+
+
+def _extensions_context(enrollment: Enrollment) -> dict[str, Any]:
+    tz = selectors.course_tz(enrollment.course)
+    rows = [
+        (e, deadlines.grace_end(e.due_at, e.assignment.grace_days, tz))
+        for e in selectors.extension_list(enrollment=enrollment)
+    ]
+    can_grant = enrollment.role == Role.INSTRUCTOR
+    return {
+        "enrollment": enrollment,
+        "course": enrollment.course,
+        "tz": tz,
+        "rows": rows,
+        "can_grant": can_grant,
+        "assignments": (
+            [
+                row.assignment
+                for row in selectors.assignment_rows(enrollment=enrollment, now=timezone.now())
+            ]
+            if can_grant
+            else []
+        ),
+    }

@@ -7,6 +7,7 @@ from portal import api
 
 urlpatterns = [
     path("", include("courses.urls")),
+    path("", include("submissions.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
