@@ -160,6 +160,8 @@ class Assignment(models.Model):
     group = models.BooleanField(default=False)
     group_min = models.PositiveIntegerField(default=1)
     group_max = models.PositiveIntegerField(default=1)
+    # Set when the instructor releases grades: the regrade window starts then.
+    grades_released_at = models.DateTimeField(null=True, blank=True)
     # The largest file a student may upload for this assignment.
     max_upload_mb = models.PositiveIntegerField(default=50)
     # Autograder: bundle is the resolved path of a folder or .zip in Gradescope's layout.

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from courses import apis as course_apis
+from grading import apis as grading_apis
 from portal.errors import error_body
 from submissions import apis as submission_apis
 
@@ -53,6 +54,26 @@ urlpatterns = [
         "submissions/<int:submission_id>/files/<int:file_id>/",
         submission_apis.SubmissionFileApi.as_view(),
         name="api-submission-file",
+    ),
+    path(
+        "submissions/<int:submission_id>/rerun/",
+        grading_apis.SubmissionRerunApi.as_view(),
+        name="api-submission-rerun",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/rerun/",
+        grading_apis.AssignmentRerunApi.as_view(),
+        name="api-assignment-rerun",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/autograder/",
+        grading_apis.BundleUploadApi.as_view(),
+        name="api-bundle-upload",
+    ),
+    path(
+        "courses/<slug:course_slug>/grading/queue/",
+        grading_apis.QueueApi.as_view(),
+        name="api-grading-queue",
     ),
 ]
 

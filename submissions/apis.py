@@ -16,16 +16,32 @@ from rest_framework.views import APIView
 from courses import deadlines
 from courses import selectors as course_selectors
 from courses.apis import iso
-from courses.models import Assignment
+from courses.models import STAFF_ROLES, Assignment
+from grading.selectors import autograde_view, latest_job, queue_position
 from submissions import selectors, services
 from submissions.models import Submission, Timing
 from submissions.upload_handlers import install_upload_limits, raise_if_refused
-from submissions.uploads import MB, UploadLimits
+from submissions.uploads import UploadLimits
 
 
-def submission_data(submission: Submission, *, counts: bool | None = None) -> dict[str, Any]:
-    """A submission as the API shows it, times in the course's zone."""
+def submission_data(
+    submission: Submission,
+    *,
+    counts: bool | None = None,
+    staff: bool = False,
+    position: bool = False,
+) -> dict[str, Any]:
+    """A submission as the API shows it, times in the course's zone, with its autograder
+    results as the viewer may see them (also at the top level: ``score``, ``tests``)."""
     tz = deadlines.zone(submission.course.timezone)
+    now = timezone.now()
+    job = latest_job(submission)
+    autograde = autograde_view(
+        submission,
+        staff=staff,
+        now=now,
+        position=queue_position(job, now) if position and job and job.state == "queued" else None,
+    )
     return {
         "id": submission.pk,
         "course": submission.course.slug,
@@ -55,7 +71,9 @@ def submission_data(submission: Submission, *, counts: bool | None = None) -> di
         ],
         "collaborators": sorted(u.username for u in submission.collaborators.all()),
         "counts": counts,
-        "autograde": {"status": "none"},
+        "autograde": autograde,
+        "score": autograde.get("score"),
+        "tests": autograde.get("tests", []),
     }
 
 
@@ -120,7 +138,10 @@ class SubmissionListCreateApi(APIView):
         limit = _int_param(request, "limit", 1000)
         page = list(qs[offset : offset + min(limit, 1000)])
         counting = selectors.counting_ids(submissions=page)
-        response = Response([submission_data(s, counts=s.pk in counting) for s in page])
+        staff = enrollment.role in STAFF_ROLES
+        response = Response(
+            [submission_data(s, counts=s.pk in counting, staff=staff) for s in page]
+        )
         response["X-Total-Count"] = str(total)
         return response
 
@@ -170,14 +191,10 @@ class SubmissionListCreateApi(APIView):
 
 
 def _limits_for(course_slug: str, assignment_slug: str) -> UploadLimits:
-    """The upload limits of an assignment: its ``max_upload_mb`` per file, and four times
-    that for all the files of one submission."""
-    mb = (
-        Assignment.objects.filter(course__slug=course_slug, slug=assignment_slug)
-        .values_list("max_upload_mb", flat=True)
-        .first()
-    ) or 50
-    return UploadLimits(max_file_bytes=mb * MB, max_total_bytes=4 * mb * MB)
+    """The assignment's upload limits, looked up before authentication (they are not secret);
+    an unknown assignment gets the defaults and its 404 comes later."""
+    assignment = Assignment.objects.filter(course__slug=course_slug, slug=assignment_slug).first()
+    return selectors.upload_limits_for(assignment=assignment) if assignment else UploadLimits()
 
 
 def _int_param(request: Request, name: str, default: int) -> int:
@@ -192,9 +209,18 @@ class SubmissionDetailApi(APIView):
 
     @extend_schema(responses=SUBMISSION_SCHEMA)
     def get(self, request: Request, submission_id: int) -> Response:
-        submission, _ = selectors.submission_get(user=request.user, submission_id=submission_id)
+        submission, enrollment = selectors.submission_get(
+            user=request.user, submission_id=submission_id
+        )
         counting = selectors.counting_ids(submissions=[submission])
-        return Response(submission_data(submission, counts=submission.pk in counting))
+        return Response(
+            submission_data(
+                submission,
+                counts=submission.pk in counting,
+                staff=enrollment.role in STAFF_ROLES,
+                position=True,
+            )
+        )
 
 
 class SubmissionFileApi(APIView):

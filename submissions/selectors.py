@@ -17,9 +17,12 @@ User = Any
 
 
 def _with_details(qs: QuerySet[Submission]) -> QuerySet[Submission]:
+    from grading.selectors import jobs_prefetch
+
     return qs.select_related("student", "group", "assignment", "course").prefetch_related(
         Prefetch("files", queryset=SubmissionFile.objects.order_by("name")),
         "collaborators",
+        jobs_prefetch(),
     )
 
 

@@ -26,6 +26,7 @@ from courses.models import (
     GroupMembership,
     ProjectGroup,
 )
+from grading.services import job_enqueue
 from portal.errors import ApplicationError, NotFound, PermissionDeniedError
 from submissions.models import Submission, SubmissionCollaborator, SubmissionFile
 from submissions.uploads import UploadLimits, check_files
@@ -285,6 +286,8 @@ def _write_rows(
     SubmissionCollaborator.objects.bulk_create(
         [SubmissionCollaborator(submission=submission, user=u) for u in people]
     )
+    # The grading job is written in the same transaction; its wake-up goes out on commit.
+    job_enqueue(submission=submission, now=received_at)
     return submission
 
 

@@ -141,8 +141,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"grading.tasks.*": {"queue": "grading.cpu"}}
+CELERY_TASK_ROUTES = {"grading.sweep": {"queue": "grading.cpu"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    "grading-sweep": {"task": "grading.sweep", "schedule": 30.0},
+}
 # Without Redis (the demo) tasks run in-process, right away.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -153,3 +156,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Grading workers: where bundles are unpacked and jobs laid out (local to each worker).
+GRADING_WORK_DIR = env.path("GRADING_WORK_DIR", default="/tmp/portal-grading")
+GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=3)
+GRADING_HEARTBEAT_SECONDS = env.int("GRADING_HEARTBEAT_SECONDS", default=10)
+GRADING_HEARTBEAT_TIMEOUT = env.int("GRADING_HEARTBEAT_TIMEOUT", default=60)
+GRADING_REPUBLISH_AFTER = env.int("GRADING_REPUBLISH_AFTER", default=60)
+# Celery's hard time limit, a backstop behind the sandbox's own wall-clock timeout.
+GRADING_TASK_TIME_LIMIT = env.int("GRADING_TASK_TIME_LIMIT", default=2 * 3600)
+GRADING_SETUP_TIMEOUT = env.int("GRADING_SETUP_TIMEOUT", default=1800)
+# setup.sh may install Python packages from the network (instructor's code, not students').
+GRADING_SETUP_NETWORK = env.bool("GRADING_SETUP_NETWORK", default=True)

@@ -1,4 +1,6 @@
-"""``python manage.py load_course FILE.toml``: creates or updates a course from its config."""
+"""``python manage.py load_course FILE.toml``: creates or updates a course from its config,
+then stores each assignment's autograder bundle version. It lives in ``portal`` because it
+spans two apps (``courses`` may not import ``grading``)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from courses.models import Course
 from courses.services import CourseConfigRefused, course_load
+from grading.services import bundles_sync
 
 
 class Command(BaseCommand):
@@ -21,9 +26,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, path: Path, **options: Any) -> None:
         try:
-            report = course_load(path=path)
+            with transaction.atomic():
+                report = course_load(path=path)
+                bundles = bundles_sync(course=Course.objects.get(slug=report.course_slug))
         except CourseConfigRefused as exc:
             raise CommandError(
                 f"{path} refused, nothing was written:\n" + "\n".join(exc.problems)
             ) from None
         self.stdout.write(report.summary())
+        if bundles:
+            versions = ", ".join(f"{b.assignment.slug} {b.sha256[:12]}" for b in bundles)
+            self.stdout.write(f"New autograder versions: {versions}")

@@ -1,0 +1,236 @@
+"""A real Celery worker against the real Redis and PostgreSQL: a submission graded end to
+end in the sandbox; a worker killed with SIGKILL mid-job and restarted still finishes every
+job exactly once; FLUSHALL on Redis with jobs queued loses none."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.utils import timezone
+
+from grading import services
+from grading.models import GradingJob, GradingResult, JobState
+from submissions.services import submission_create
+from tests.factories import EnrollmentFactory
+from tests.grading.conftest import bundle_zip
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "demo"
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+SLOW_BUNDLE = b"""#!/usr/bin/env bash
+sleep 3
+echo '{"score": 1, "tests": [{"name": "slow", "score": 1, "max_score": 1}]}' \\
+  > /autograder/results/results.json
+"""
+
+
+@pytest.fixture
+def shared_dirs(settings, tmp_path) -> Iterator[dict[str, str]]:
+    """Media and grading folders the worker shares with the test (traversable by the
+    sandbox's unprivileged uid)."""
+    base = Path(f"/tmp/portal-itest-{uuid.uuid4().hex[:8]}")
+    media, work = base / "media", base / "work"
+    for d in (base, media, work):
+        d.mkdir(parents=True, exist_ok=True)
+        d.chmod(0o755)
+    settings.MEDIA_ROOT = str(media)
+    yield {"MEDIA_ROOT": str(media), "GRADING_WORK_DIR": str(work)}
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def broker() -> redis.Redis:
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.flushdb()
+    return client
+
+
+class Worker:
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env, self.log, self.proc = env, log, None
+
+    def start(self) -> Worker:
+        name = f"itest-{uuid.uuid4().hex[:6]}@%h"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "-Q",
+                "grading.cpu",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "-n",
+                name,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def workers(shared_dirs, tmp_path, broker) -> Iterator[callable]:
+    env = {
+        **os.environ,
+        **shared_dirs,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "REDIS_URL": settings.CELERY_BROKER_URL,
+        "GRADING_HEARTBEAT_SECONDS": "1",
+    }
+    started: list[Worker] = []
+
+    def start() -> Worker:
+        w = Worker(env, tmp_path / "worker.log").start()
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.stop()
+
+
+def wait_for(predicate, timeout=90.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def submit(enrollment, assignment, name="solution.py", data=b"x = 1\n"):
+    return submission_create(
+        enrollment=enrollment,
+        assignment=assignment,
+        files=[(SimpleUploadedFile(name, data), name)],
+        received_at=timezone.now(),
+    ).submission
+
+
+def test_a_submission_is_graded_end_to_end(workers, student, assignment, tmp_path):
+    from grading.services import _bundle_store, _zip_folder
+
+    _bundle_store(
+        assignment=assignment, data=_zip_folder(DEMO / "autograders" / "python"), source="config"
+    )
+    workers()
+    sub = submit(student, assignment, data=(DEMO / "solutions" / "solution.py").read_bytes())
+    job = GradingJob.objects.get(submission=sub)
+    wait_for(
+        lambda: GradingJob.objects.get(pk=job.pk).state in ("done", "failed"),
+        what="the job to finish",
+    )
+    job.refresh_from_db()
+    assert job.state == JobState.DONE, (job.message, job.log, (tmp_path / "worker.log").read_text())
+    result = GradingResult.objects.get(job=job)
+    assert result.score == 100
+    from grading.models import BundleSetup
+
+    assert BundleSetup.objects.get(bundle=job.bundle).state == "done"
+
+
+def test_sigkill_mid_job_then_restart_finishes_every_job_exactly_once(
+    workers, course, sections, assignment, tmp_path
+):
+    from grading.services import _bundle_store
+
+    _bundle_store(assignment=assignment, data=bundle_zip(SLOW_BUNDLE), source="upload")
+    students = [EnrollmentFactory(section=sections["CS4803"], role="student") for _ in range(3)]
+    subs = [submit(s, assignment) for s in students]
+    first = workers()
+    wait_for(
+        lambda: GradingJob.objects.filter(state=JobState.RUNNING).exists(), what="a job to start"
+    )
+    first.kill()
+    killed = GradingJob.objects.get(state=JobState.RUNNING)
+    workers()
+    # The beat's sweeper notices the dead worker's heartbeat (here: as if a minute later).
+    services.jobs_sweep(now=timezone.now() + services.HEARTBEAT_TIMEOUT + timedelta(seconds=1))
+    wait_for(
+        lambda: GradingJob.objects.filter(state=JobState.DONE).count() == 3,
+        timeout=120,
+        what="every job done",
+    )
+    assert GradingResult.objects.count() == 3
+    for sub in subs:
+        jobs = GradingJob.objects.filter(submission=sub)
+        assert [j.state for j in jobs] == ["done"]
+        assert GradingResult.objects.filter(job__submission=sub).count() == 1
+    killed.refresh_from_db()
+    assert killed.attempts == 2
+
+
+def test_flushall_with_jobs_queued_loses_none(workers, course, sections, assignment, broker):
+    from grading.services import _bundle_store
+
+    _bundle_store(assignment=assignment, data=bundle_zip(), source="upload")
+    students = [EnrollmentFactory(section=sections["CS4803"], role="student") for _ in range(3)]
+    for s in students:
+        submit(s, assignment)
+    assert broker.llen("grading.cpu") == 3
+    broker.flushall()
+    workers()
+    time.sleep(2)
+    assert GradingJob.objects.filter(state=JobState.QUEUED).count() == 3  # nobody woke up
+    services.jobs_sweep(now=timezone.now() + services.REPUBLISH_AFTER + timedelta(seconds=1))
+    wait_for(
+        lambda: GradingJob.objects.filter(state=JobState.DONE).count() == 3, what="every job done"
+    )
+    assert GradingResult.objects.count() == 3
+
+
+def test_duplicate_deliveries_grade_once(workers, student, assignment):
+    from grading.services import _bundle_store
+
+    _bundle_store(assignment=assignment, data=bundle_zip(), source="upload")
+    sub = submit(student, assignment)
+    job = GradingJob.objects.get(submission=sub)
+    for _ in range(3):
+        services.publish(job)
+    workers()
+    wait_for(lambda: GradingJob.objects.get(pk=job.pk).state == "done", what="the job")
+    time.sleep(1.5)  # let the extra deliveries arrive and find nothing to do
+    assert GradingResult.objects.filter(job=job).count() == 1
+    assert GradingJob.objects.get(pk=job.pk).attempts == 1
