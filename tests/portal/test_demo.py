@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -59,6 +60,9 @@ def test_bin_demo_serves_the_login_page_with_the_demo_course(tmp_path):
         out = (tmp_path / "demo.log").read_text()
         assert "every password is 'demo'" in out
         assert re.search(r"student4803\s+undergraduate student", out)
+        # Sample work from the term, graded in-process by the sandbox at setup.
+        assert "Sample: student4803 handed in ps0 (On time)" in out
+        assert "Sample: student7643 handed in hw1 (In grace period)" in out
 
         # Log in as the undergraduate and see the course with its sections and deadlines.
         import http.cookiejar
@@ -78,6 +82,10 @@ def test_bin_demo_serves_the_login_page_with_the_demo_course(tmp_path):
         assert "Deep Learning" in home
         listing = opener.open(f"{base}/courses/cs7643-sp21/assignments/").read().decode()
         assert "PS0" in listing and "HW5" in listing
+        api = opener.open(f"{base}/api/v1/courses/cs7643-sp21/assignments/ps0/submissions/")
+        mine = json.loads(api.read())
+        assert [s["timing"] for s in mine] == ["on_time"]
+        assert mine[0]["autograde"]["status"] in {"done", "failed"}  # failed only without root
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)

@@ -1,15 +1,26 @@
 """Sets up the demo course and serves it: `python manage.py demo` (the README's first command
-runs it through bin/demo). Safe to run again: loading and importing are idempotent."""
+runs it through bin/demo). Safe to run again: loading and importing are idempotent, and the
+sample submissions are made once.
+
+The course is Spring 2021, so every deadline has passed; a few sample submissions, handed in
+"back then" through the same service as a real upload, are graded in-process (no Redis) by
+the same sandbox as a worker, so the first start shows real autograder results."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from courses.models import Assignment, Enrollment
+from submissions.models import Submission
+from submissions.services import submission_create
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
 DEMO_COURSE = "cs7643-sp21"
@@ -52,6 +63,7 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
         if not user_model.objects.filter(username="admin").exists():
             user_model.objects.create_superuser("admin", "admin@example.edu", DEMO_PASSWORD)
+        self._sample_submissions()
         host = (
             options["addrport"]
             if ":" in options["addrport"]
@@ -65,3 +77,46 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         call_command("runserver", host, use_reloader=False)
+
+    def _sample_submissions(self) -> None:
+        """Work handed in during the term, graded now (in-process without Redis)."""
+        if Submission.objects.filter(course__slug=DEMO_COURSE).exists():
+            return
+        ny = ZoneInfo("America/New_York")
+        samples = [
+            (
+                "student4803",
+                "ps0",
+                "solution.py",
+                datetime(2021, 1, 20, 21, 15, tzinfo=ny),
+            ),  # on time
+            (
+                "waitlisted",
+                "ps0",
+                "solution.py",
+                datetime(2021, 1, 21, 9, 30, tzinfo=ny),
+            ),  # late PS0
+            ("student7643", "hw1", "model.py", datetime(2021, 2, 13, 10, 0, tzinfo=ny)),  # in grace
+            (
+                "student4803",
+                "hw5",
+                "solution.py",
+                datetime(2021, 4, 27, 18, 0, tzinfo=ny),
+            ),  # on time
+        ]
+        for username, slug, filename, local in samples:
+            enrollment = Enrollment.objects.select_related("course", "user").get(
+                course__slug=DEMO_COURSE, user__username=username
+            )
+            assignment = Assignment.objects.select_related("course").get(
+                course__slug=DEMO_COURSE, slug=slug
+            )
+            with open(DEMO_DIR / "solutions" / filename, "rb") as fh:
+                result = submission_create(
+                    enrollment=enrollment,
+                    assignment=assignment,
+                    files=[(fh, filename)],
+                    received_at=local,
+                )
+            sub = result.submission
+            self.stdout.write(f"Sample: {username} handed in {slug} ({sub.get_timing_display()})")
