@@ -56,6 +56,11 @@ urlpatterns = [
         name="api-submission-file",
     ),
     path(
+        "submissions/<int:submission_id>/choose/",
+        submission_apis.SubmissionChooseApi.as_view(),
+        name="api-submission-choose",
+    ),
+    path(
         "submissions/<int:submission_id>/rerun/",
         grading_apis.SubmissionRerunApi.as_view(),
         name="api-submission-rerun",

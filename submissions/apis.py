@@ -235,3 +235,16 @@ class SubmissionFileApi(APIView):
 
             raise NotFound("There is no such file in this submission.")
         return FileResponse(stored.file.open("rb"), as_attachment=True, filename=stored.name)
+
+
+class SubmissionChooseApi(APIView):
+    """POST (staff): this submission is the one that counts for its owner, not the latest."""
+
+    @extend_schema(request=None, responses=SUBMISSION_SCHEMA)
+    def post(self, request: Request, submission_id: int) -> Response:
+        submission, enrollment = selectors.submission_get(
+            user=request.user, submission_id=submission_id
+        )
+        services.submission_choose(enrollment=enrollment, submission=submission)
+        submission, _ = selectors.submission_get(user=request.user, submission_id=submission_id)
+        return Response(submission_data(submission, counts=True, staff=True))

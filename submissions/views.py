@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from courses import selectors as course_selectors
 from courses.models import Assignment, Enrollment
 from courses.selectors import AssignmentRow
+from grading import selectors as grading_selectors
 from portal.errors import ApplicationError, NotFound, error_body
 from submissions import selectors, services
 from submissions.models import Submission, Timing
@@ -181,6 +182,15 @@ def _assignment_page(
             # The server's own refusals, for the script to say the same before uploading.
             "file_too_large": file_too_large_error("{name}", limits.max_file_bytes).message,
             "total_too_large": submission_too_large_error(limits.max_total_bytes).message,
+            # The latest submission's autograder status (live), and staff's autograder card.
+            "autograde": (
+                grading_selectors.job_status(history[0][0], staff=False, now=now)
+                if history
+                else None
+            ),
+            "autograder_card": grading_selectors.autograder_card(
+                enrollment=enrollment, assignment=assignment
+            ),
         },
         status=status,
     )
@@ -210,6 +220,9 @@ def receipt(request: HttpRequest, submission_id: int) -> HttpResponse:
             "counts": submission.pk in counting,
             "files": list(submission.files.all()),
             "collaborators": sorted(u.username for u in submission.collaborators.all()),
+            "autograde": grading_selectors.job_status(
+                submission, staff=enrollment.is_staff_role, now=timezone.now()
+            ),
         },
     )
 

@@ -369,3 +369,69 @@ def test_orphan_sweep_deletes_only_old_files_without_rows(api_client, student, a
     os.utime(default_storage.path(kept), (old, old))
     call_command("sweep_orphan_files", "--minutes", "60")
     assert set(stored_files()) == {kept, fresh}
+
+
+def test_staff_choose_which_submission_counts(api_client, student, ta, assignment):
+    api_client.force_authenticate(student.user)
+    first, second = (post(api_client, assignment).json()["id"] for _ in range(2))
+    r = api_client.post(f"/api/v1/submissions/{first}/choose/")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "permission_denied"
+    api_client.force_authenticate(ta.user)
+    assert api_client.post(f"/api/v1/submissions/{first}/choose/").status_code == 200
+    counts = {s["id"]: s["counts"] for s in api_client.get(url(assignment)).json()}
+    assert counts == {first: True, second: False}
+    api_client.post(f"/api/v1/submissions/{second}/choose/")
+    counts = {s["id"]: s["counts"] for s in api_client.get(url(assignment)).json()}
+    assert counts == {first: False, second: True}
+    assert Submission.objects.filter(chosen=True).count() == 1
+
+
+def test_submission_list_api_queries_stay_flat(api_client, ta, sections, assignment):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from courses.models import Enrollment
+
+    user_model = get_user_model()
+    api_client.force_authenticate(ta.user)
+    counts = []
+    for n in (10, 1000):
+        have = Submission.objects.count()
+        users = user_model.objects.bulk_create(
+            [user_model(username=f"flat-{n}-{i}") for i in range(n - have)]
+        )
+        Enrollment.objects.bulk_create(
+            [
+                Enrollment(
+                    course=assignment.course, user=u, section=sections["CS4803"], role="student"
+                )
+                for u in users
+            ]
+        )
+        subs = Submission.objects.bulk_create(
+            [
+                Submission(
+                    course=assignment.course,
+                    assignment=assignment,
+                    student=u,
+                    number=1,
+                    submitted_at=NOW,
+                    timing="on_time",
+                    due_at=assignment.due_at,
+                    grace_ends_at=assignment.due_at,
+                )
+                for u in users
+            ]
+        )
+        SubmissionFile.objects.bulk_create(
+            [
+                SubmissionFile(submission=s, name="a.py", size=1, sha256="0" * 64, file="x/a.py")
+                for s in subs
+            ]
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            r = api_client.get(url(assignment))
+        counts.append((len(r.json()), len(ctx)))
+    assert [c[0] for c in counts] == [10, 1000]
+    assert counts[0][1] == counts[1][1], counts
