@@ -8,6 +8,7 @@ from portal import api
 urlpatterns = [
     path("", include("courses.urls")),
     path("", include("submissions.urls")),
+    path("", include("grading.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
