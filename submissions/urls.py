@@ -20,6 +20,7 @@ urlpatterns = [
         name="staff_zip",
     ),
     path("submissions/<int:submission_id>/", views.receipt, name="receipt"),
+    path("submissions/<int:submission_id>/choose/", views.choose, name="choose"),
     path(
         "submissions/<int:submission_id>/files/<int:file_id>/",
         views.file_download,

@@ -11,6 +11,7 @@ import zipfile
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -225,6 +226,18 @@ def receipt(request: HttpRequest, submission_id: int) -> HttpResponse:
             ),
         },
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def choose(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """Staff: make this the submission that counts."""
+    submission, enrollment = selectors.submission_get(
+        user=request.user, submission_id=submission_id
+    )
+    services.submission_choose(enrollment=enrollment, submission=submission)
+    messages.success(request, f"Submission #{submission.number} now counts.")
+    return redirect("submissions:receipt", submission_id=submission.pk)
 
 
 @login_required

@@ -435,3 +435,20 @@ def test_submission_list_api_queries_stay_flat(api_client, ta, sections, assignm
         counts.append((len(r.json()), len(ctx)))
     assert [c[0] for c in counts] == [10, 1000]
     assert counts[0][1] == counts[1][1], counts
+
+
+def test_staff_choose_on_the_receipt_page(client, api_client, student, ta, assignment):
+    api_client.force_authenticate(student.user)
+    first, second = (post(api_client, assignment).json()["id"] for _ in range(2))
+    client.force_login(ta.user)
+    page = client.get(f"/submissions/{first}/").content.decode()
+    assert "Make this the one that counts" in page
+    r = client.post(f"/submissions/{first}/choose/")
+    assert r.status_code == 302
+    assert Submission.objects.get(chosen=True).pk == first
+    client.force_login(student.user)
+    assert (
+        "Make this the one that counts"
+        not in client.get(f"/submissions/{second}/").content.decode()
+    )
+    assert client.post(f"/submissions/{second}/choose/").status_code == 403
