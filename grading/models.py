@@ -130,3 +130,98 @@ class GradingResult(models.Model):
 
     def __str__(self) -> str:
         return f"result of job {self.job_id}: {self.score}"
+
+
+class Grade(models.Model):
+    """A student's score on an assignment (per question where the assignment has questions):
+    what the gradebook counts. Every change is kept in GradeChange."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="grades")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grades"
+    )
+    # Empty for the whole assignment; else one of the assignment's question slugs.
+    question = models.CharField(max_length=64, blank=True, default="")
+    points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    excused = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["assignment", "student", "question"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "student", "question"], name="one_grade_per_question"
+            ),
+            models.CheckConstraint(
+                condition=Q(points__isnull=True) | Q(points__gte=0), name="grade_points_nonneg"
+            ),
+        ]
+        indexes = [models.Index(fields=["student", "assignment"])]
+
+    def __str__(self) -> str:
+        q = f"/{self.question}" if self.question else ""
+        return f"{self.student} {self.assignment}{q}: {self.points}"
+
+
+class GradeChange(models.Model):
+    """The history of a grade: who changed it, when, from what to what, and why."""
+
+    class Source(models.TextChoices):
+        AUTOGRADER = "autograder", "Autograder"
+        STAFF = "staff", "Staff"
+        REGRADE = "regrade", "Regrade request"
+
+    grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="changes")
+    old_points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    new_points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    regrade_request = models.ForeignKey(
+        "RegradeRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    job = models.ForeignKey(
+        GradingJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["grade", "changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.grade}: {self.old_points} -> {self.new_points} ({self.source})"
+
+
+class RegradeRequest(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="regrade_requests"
+    )
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="regrade_requests"
+    )
+    question = models.CharField(max_length=64, blank=True, default="")
+    message = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    response = models.TextField(blank=True, default="")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "resolved"]), name="regrade_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"regrade of {self.submission} ({self.status})"
