@@ -97,6 +97,8 @@ class Command(BaseCommand):
                 datetime(2021, 1, 21, 9, 30, tzinfo=ny),
             ),  # late PS0
             ("student7643", "hw1", "model.py", datetime(2021, 2, 13, 10, 0, tzinfo=ny)),  # in grace
+            # HW2 is on the GPU queue; its PyTorch-style bundle also runs on a CPU.
+            ("student7643", "hw2", "model.py", datetime(2021, 3, 5, 22, 0, tzinfo=ny)),
             (
                 "student4803",
                 "hw5",
