@@ -102,7 +102,7 @@ class SubmissionListCreateApi(APIView):
         # The size limit must be in place before anything parses the body, and session
         # authentication's CSRF check does: so before DRF's own initial().
         if request.method == "POST":
-            limits = _limits_for(kwargs["course_slug"], kwargs["assignment_slug"])
+            limits = self.limits = _limits_for(kwargs["course_slug"], kwargs["assignment_slug"])
             install_upload_limits(
                 request,
                 max_file_bytes=limits.max_file_bytes,
@@ -164,7 +164,7 @@ class SubmissionListCreateApi(APIView):
         assignment = course_selectors.assignment_get(
             enrollment=enrollment, slug=assignment_slug, now=received_at
         )
-        limits = _limits_for(course_slug, assignment_slug)
+        limits = self.limits
         uploaded = request.FILES.getlist("files")
         collaborators: list[str] = []
         # Multipart bodies always parse to a QueryDict.
@@ -179,11 +179,16 @@ class SubmissionListCreateApi(APIView):
             received_at=received_at,
             limits=limits,
         )
-        submission = selectors.submission_get(
-            user=request.user, submission_id=result.submission.pk
-        )[0]
+        if result.replayed:
+            # The earlier submission, as it stands now (a later one may count instead).
+            submission = selectors.submission_get(
+                user=request.user, submission_id=result.submission.pk
+            )[0]
+            counts = submission.pk in selectors.counting_ids(submissions=[submission])
+        else:
+            submission, counts = result.submission, True
         response = Response(
-            submission_data(submission, counts=True), status=status.HTTP_201_CREATED
+            submission_data(submission, counts=counts), status=status.HTTP_201_CREATED
         )
         if result.replayed:
             response["Idempotent-Replayed"] = "true"

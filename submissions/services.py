@@ -206,7 +206,10 @@ def submission_create(
     try:
         for (fileobj, _), info in zip(files, checked, strict=True):
             fileobj.seek(0)
-            stored.append(default_storage.save(f"{folder}/{info.name}", File(fileobj)))
+            # An UploadedFile is a File already: passing it as is lets the storage move a
+            # large upload's temporary file instead of copying it.
+            content = fileobj if isinstance(fileobj, File) else File(fileobj)
+            stored.append(default_storage.save(f"{folder}/{info.name}", content))
         with transaction.atomic():
             submission = _write_rows(
                 enrollment=enrollment,
@@ -276,7 +279,7 @@ def _write_rows(
         total_bytes=sum(c.size for c in checked),
         idempotency_key=key,
     )
-    SubmissionFile.objects.bulk_create(
+    files = SubmissionFile.objects.bulk_create(
         [
             SubmissionFile(
                 submission=submission, name=c.name, size=c.size, sha256=c.sha256, file=path
@@ -288,7 +291,15 @@ def _write_rows(
         [SubmissionCollaborator(submission=submission, user=u) for u in people]
     )
     # The grading job is written in the same transaction; its wake-up goes out on commit.
-    job_enqueue(submission=submission, now=received_at)
+    job = job_enqueue(submission=submission, now=received_at)
+    # The caller shows what it just wrote: no need to read it back.
+    submission.student = enrollment.user
+    submission.group = group
+    submission._prefetched_objects_cache = {
+        "files": sorted(files, key=lambda f: f.name),
+        "collaborators": list(people),
+        "jobs": [job] if job else [],
+    }
     return submission
 
 
