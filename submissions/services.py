@@ -295,7 +295,7 @@ def _write_rows(
     # The caller shows what it just wrote: no need to read it back.
     submission.student = enrollment.user
     submission.group = group
-    submission._prefetched_objects_cache = {
+    submission._prefetched_objects_cache = {  # type: ignore[attr-defined]
         "files": sorted(files, key=lambda f: f.name),
         "collaborators": list(people),
         "jobs": [job] if job else [],
