@@ -3,7 +3,10 @@ the queue for staff."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
@@ -22,9 +25,30 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from courses.models import STAFF_ROLES, Assignment, Enrollment, Role
-from grading.models import Bundle, BundleSetup, GradingJob, JobState
+from courses import deadlines
+from courses.models import (
+    STAFF_ROLES,
+    SUBMITTING_ROLES,
+    Assignment,
+    Category,
+    Enrollment,
+    GroupMembership,
+    Question,
+    Role,
+)
+from courses.selectors import course_tz, extra_credit_points, max_points
+from grading import export, gradebook
+from grading.models import (
+    Bundle,
+    BundleSetup,
+    Grade,
+    GradeChange,
+    GradingJob,
+    JobState,
+    RegradeRequest,
+)
 from grading.results import ResultsInvalid, parse_results, staff_view, student_view
+from portal.errors import ApplicationError, NotFound, ValidationFailed
 from submissions.models import Submission
 
 # The contract's statuses: none, queued, running, done, failed. A job superseded by a newer
@@ -315,3 +339,292 @@ def autograder_card(*, enrollment: Enrollment, assignment: Assignment) -> dict[s
             else []
         ),
     }
+
+
+# --- grades, the gradebook and regrade requests ----------------------------------------------
+
+
+def regrade_window_closes_at(assignment: Assignment) -> datetime | None:
+    """The last instant a regrade request is taken: ``course.regrade_days`` calendar days
+    after the grades were released, at the same local clock time in the course's zone
+    (None before the release). A request at that very instant is still taken."""
+    released = assignment.grades_released_at
+    if released is None:
+        return None
+    course = assignment.course
+    return deadlines.grace_end(released, course.regrade_days, course_tz(course))
+
+
+def grades_released(assignment: Assignment, now: datetime) -> bool:
+    released = assignment.grades_released_at
+    return released is not None and released <= now
+
+
+def student_points(grades: Iterable[Grade]) -> tuple[Decimal | None, bool]:
+    """One student's points on one assignment from their grade rows there, and whether they
+    are excused: the sum of the per-question grades when any question has points, else the
+    whole-assignment grade (None: not graded)."""
+    rows = list(grades)
+    whole = next((g for g in rows if g.question == ""), None)
+    excused = whole is not None and whole.excused
+    per_question = [g.points for g in rows if g.question and g.points is not None]
+    if per_question:
+        return sum(per_question, Decimal(0)), excused
+    return (whole.points if whole is not None else None), excused
+
+
+def _changes_prefetch() -> Prefetch:
+    return Prefetch(
+        "changes",
+        queryset=GradeChange.objects.select_related("changed_by").order_by("changed_at", "pk"),
+    )
+
+
+def grade_list(
+    *, enrollment: Enrollment, assignment: Assignment, student: str | None = None
+) -> QuerySet[Grade]:
+    """Staff: the grade rows of an assignment (of one student with ``student``, a username),
+    each with its history (``changes``, oldest first). Three queries however many rows."""
+    if enrollment.role not in STAFF_ROLES or enrollment.course_id != assignment.course_id:
+        raise NotFound("Only the course's TAs and instructors can see this.")
+    qs = Grade.objects.filter(assignment=assignment)
+    if student:
+        qs = qs.filter(student__username=student)
+    return (
+        qs.select_related("student")
+        .prefetch_related(_changes_prefetch())
+        .order_by("student__username", "question")
+    )
+
+
+def grade_get(*, pk: int) -> Grade:
+    return Grade.objects.select_related("student").prefetch_related(_changes_prefetch()).get(pk=pk)
+
+
+def course_student_get(*, enrollment: Enrollment, username: str) -> Any:
+    """Staff: a student (or waitlisted student) of their course, by username; 400
+    ``unknown_student`` otherwise."""
+    if enrollment.role not in STAFF_ROLES:
+        raise NotFound("Only the course's TAs and instructors can see this.")
+    found = (
+        Enrollment.objects.filter(
+            course_id=enrollment.course_id,
+            user__username=username,
+            role__in=sorted(SUBMITTING_ROLES),
+        )
+        .select_related("user")
+        .first()
+    )
+    if found is None:
+        raise ApplicationError(
+            f"'{username}' is not a student of this course.", code="unknown_student"
+        )
+    return found.user
+
+
+def _regrade_requests() -> QuerySet[RegradeRequest]:
+    return RegradeRequest.objects.select_related(
+        "submission__assignment__course", "student", "resolved_by"
+    )
+
+
+def regrade_request_list(
+    *, enrollment: Enrollment, status: str | None = None, assignment_slug: str | None = None
+) -> QuerySet[RegradeRequest]:
+    """Staff: the course's regrade requests, newest first, by ``status`` (open, resolved) and
+    assignment slug. One query however many requests (and one for the assignment filter)."""
+    if enrollment.role not in STAFF_ROLES:
+        raise NotFound("Only the course's TAs and instructors can see this.")
+    qs = _regrade_requests().filter(submission__course_id=enrollment.course_id)
+    if status:
+        if status not in RegradeRequest.Status.values:
+            message = f"status must be open or resolved, not '{status}'."
+            raise ValidationFailed(message, fields={"status": [message]})
+        qs = qs.filter(status=status)
+    if assignment_slug:
+        assignment_id = (
+            Assignment.objects.filter(course_id=enrollment.course_id, slug=assignment_slug)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if assignment_id is None:
+            message = f"'{assignment_slug}' is not an assignment of this course."
+            raise ValidationFailed(message, fields={"assignment": [message]})
+        qs = qs.filter(submission__assignment_id=assignment_id)
+    return qs.order_by("-created_at", "-pk")
+
+
+def regrade_request_get(*, user: Any, request_id: int) -> tuple[RegradeRequest, Enrollment]:
+    """One regrade request, for whoever may see its submission: the requester (and the
+    members of the submission's group) and the course's staff; anyone else gets 404."""
+    request = _regrade_requests().filter(pk=request_id).first() if user.is_authenticated else None
+    if request is None:
+        raise NotFound("There is no such regrade request.")
+    submission = request.submission
+    enrollment = (
+        Enrollment.objects.filter(course_id=submission.course_id, user=user)
+        .select_related("course", "section", "user")
+        .first()
+    )
+    if enrollment is not None and (
+        enrollment.role in STAFF_ROLES
+        or request.student_id == user.pk
+        or submission.student_id == user.pk
+        or (
+            submission.group_id is not None
+            and GroupMembership.objects.filter(group_id=submission.group_id, user=user).exists()
+        )
+    ):
+        return request, enrollment
+    raise NotFound("There is no such regrade request.")
+
+
+@dataclass(frozen=True)
+class AssignmentScore:
+    """A released assignment on a student's grade page: the gradebook's result for it, when
+    its grades were released, and the student's per-question grades."""
+
+    assignment: Assignment
+    grade: gradebook.AssignmentGrade
+    regrade_window_closes_at: datetime | None
+    questions: list[tuple[str, Decimal | None]]
+
+
+@dataclass(frozen=True)
+class StudentGrades:
+    report: gradebook.GradeReport
+    assignments: list[AssignmentScore]
+
+
+def _category_policies(course_id: int) -> list[gradebook.CategoryPolicy]:
+    return [
+        gradebook.CategoryPolicy(slug=c.slug, weight=c.weight, bonus=c.bonus)
+        for c in Category.objects.filter(course_id=course_id).order_by("position", "slug")
+    ]
+
+
+def _assignment_policy(
+    assignment: Assignment, level: str | None, *, released: bool
+) -> gradebook.AssignmentPolicy:
+    """The policy input of one assignment at a level; its questions must be prefetched."""
+    questions = list(assignment.questions.all())
+    return gradebook.AssignmentPolicy(
+        slug=assignment.slug,
+        title=assignment.title,
+        category=assignment.category.slug,
+        max_points=max_points(questions, level, assignment.points),
+        extra_credit_points=extra_credit_points(questions, level),
+        released=released,
+        readiness_threshold=assignment.readiness_threshold,
+    )
+
+
+def _assignments_with_questions(course_id: int) -> QuerySet[Assignment]:
+    return (
+        Assignment.objects.filter(course_id=course_id)
+        .select_related("course", "category")
+        .prefetch_related(Prefetch("questions", queryset=Question.objects.order_by("position")))
+        .order_by("position", "due_at", "slug")
+    )
+
+
+def _score(grades: list[Grade]) -> gradebook.Score:
+    points, excused = student_points(grades)
+    return gradebook.Score(points=points, excused=excused)
+
+
+def student_grades(*, enrollment: Enrollment, now: datetime) -> StudentGrades:
+    """A student's (or waitlisted student's) own grades: the assignments whose grades are
+    released, with their points at the student's level, per category, the weighted final
+    percent and the readiness flag, by :func:`grading.gradebook.final_grade`. Staff and
+    sit-ins have no grades: 404. Five queries however many assignments and grades."""
+    if enrollment.role not in SUBMITTING_ROLES:
+        raise NotFound(
+            "Only students have grades in a course; staff read the gradebook "
+            "(gradebook.csv) and each assignment's grades."
+        )
+    level = enrollment.section.level if enrollment.section is not None else None
+    assignments = list(
+        _assignments_with_questions(enrollment.course_id).filter(grades_released_at__lte=now)
+    )
+    grades: dict[int, list[Grade]] = {}
+    for g in Grade.objects.filter(
+        student_id=enrollment.user_id, assignment__in=[a.pk for a in assignments]
+    ).order_by("question"):
+        grades.setdefault(g.assignment_id, []).append(g)
+    report = gradebook.final_grade(
+        _category_policies(enrollment.course_id),
+        [_assignment_policy(a, level, released=True) for a in assignments],
+        {a.slug: _score(grades.get(a.pk, [])) for a in assignments},
+    )
+    by_slug = {g.slug: g for g in report.assignments}
+    return StudentGrades(
+        report=report,
+        assignments=[
+            AssignmentScore(
+                assignment=a,
+                grade=by_slug[a.slug],
+                regrade_window_closes_at=regrade_window_closes_at(a),
+                questions=[(g.question, g.points) for g in grades.get(a.pk, []) if g.question],
+            )
+            for a in assignments
+        ],
+    )
+
+
+def gradebook_export(
+    *, enrollment: Enrollment, now: datetime
+) -> tuple[list[export.ExportRow], list[export.ExportAssignment]]:
+    """Staff: the course's gradebook for :func:`grading.export.canvas_csv`. One row per
+    student and waitlisted student (by last name, first name, username); one column per
+    assignment, released or not, with the points the student has (empty when ungraded, EX when
+    excused); ``Points Possible`` is the larger of the two levels' maxima. The final percent
+    is the one the student sees: only released grades count, at the student's level. Six
+    queries however many students, assignments and grades."""
+    if enrollment.role not in STAFF_ROLES:
+        raise NotFound("Only the course's TAs and instructors can see this.")
+    course_id = enrollment.course_id
+    students = list(
+        Enrollment.objects.filter(course_id=course_id, role__in=sorted(SUBMITTING_ROLES))
+        .select_related("user", "section")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+    assignments = list(_assignments_with_questions(course_id))
+    categories = _category_policies(course_id)
+    policies: dict[str | None, list[gradebook.AssignmentPolicy]] = {}
+    by_student: dict[int, dict[int, list[Grade]]] = {}
+    for g in Grade.objects.filter(
+        assignment__course_id=course_id, student_id__in=[e.user_id for e in students]
+    ).order_by("question"):
+        by_student.setdefault(g.student_id, {}).setdefault(g.assignment_id, []).append(g)
+    rows = []
+    for e in students:
+        level = e.section.level if e.section is not None else None
+        if level not in policies:
+            policies[level] = [
+                _assignment_policy(a, level, released=grades_released(a, now)) for a in assignments
+            ]
+        mine = by_student.get(e.user_id, {})
+        scores = {a.slug: _score(mine.get(a.pk, [])) for a in assignments}
+        report = gradebook.final_grade(categories, policies[level], scores)
+        rows.append(
+            export.ExportRow(
+                last_name=e.user.last_name,
+                first_name=e.user.first_name,
+                user_id=e.user_id,
+                username=e.user.username,
+                email=e.user.email,
+                section=e.section.code if e.section is not None else "",
+                scores=scores,
+                final_percent=report.final_percent,
+            )
+        )
+    columns = [
+        export.ExportAssignment(
+            id=a.slug,
+            title=a.title,
+            points_possible=max_points(list(a.questions.all()), None, a.points),
+        )
+        for a in assignments
+    ]
+    return rows, columns

@@ -16,6 +16,7 @@ import os
 import stat
 import zipfile
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -27,9 +28,26 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from courses.models import STAFF_ROLES, Assignment, Course, Enrollment, Role
-from grading.models import Bundle, GradingJob, GradingResult, JobState
-from portal.errors import ApplicationError, PermissionDeniedError
+from courses import deadlines
+from courses.models import (
+    STAFF_ROLES,
+    SUBMITTING_ROLES,
+    Assignment,
+    Course,
+    Enrollment,
+    GroupMembership,
+    Role,
+)
+from grading.models import (
+    Bundle,
+    Grade,
+    GradeChange,
+    GradingJob,
+    GradingResult,
+    JobState,
+    RegradeRequest,
+)
+from portal.errors import ApplicationError, NotFound, PermissionDeniedError, ValidationFailed
 from submissions.models import Submission
 
 log = logging.getLogger(__name__)
@@ -276,6 +294,7 @@ def job_finish(
                 )
         except IntegrityError:
             return False
+        grades_from_result(job_id=job_id)
     return True
 
 
@@ -391,3 +410,273 @@ def jobs_rerun_latest(*, enrollment: Enrollment, assignment: Assignment) -> int:
             job_rerun(enrollment=enrollment, submission=submission)
             jobs += 1
     return jobs
+
+
+# --- grades, their release and regrade requests ----------------------------------------------
+
+# A grade fits Grade.points: eight digits, two after the point.
+MAX_POINTS = Decimal("999999.99")
+HUMAN_SOURCES = frozenset({GradeChange.Source.STAFF, GradeChange.Source.REGRADE})
+
+
+class GradesNotReleased(ApplicationError):
+    code = "grades_not_released"
+    status = 409
+
+
+class RegradeWindowClosed(ApplicationError):
+    code = "regrade_window_closed"
+    status = 409
+
+
+class AlreadyResolved(ApplicationError):
+    code = "already_resolved"
+    status = 409
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    """A 400 ``invalid`` naming the field, shaped like DRF's validation refusals."""
+    return ValidationFailed(message, fields={field: [message]})
+
+
+def _question_check(*, assignment: Assignment, question: str) -> None:
+    """``question`` is "" (the whole assignment) or one of the assignment's question slugs."""
+    if question == "":
+        return
+    slugs = list(assignment.questions.order_by("position").values_list("slug", flat=True))
+    if question not in slugs:
+        known = ", ".join(f"'{s}'" for s in slugs) or "none: leave it empty"
+        raise _invalid(
+            "question",
+            f"'{question}' is not a question of {assignment.title} (its questions: {known}).",
+        )
+
+
+def _points_check(points: Decimal | None) -> Decimal | None:
+    if points is None:
+        return None
+    if not isinstance(points, Decimal):  # an int or float from a caller's code
+        points = Decimal(str(points))
+    if not points.is_finite() or points < 0 or points > MAX_POINTS:
+        raise _invalid(
+            "points",
+            f"Points must be a number from 0 to {MAX_POINTS}; {points} is not.",
+        )
+    return points.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def grade_set(
+    *,
+    by: Enrollment | None,
+    assignment: Assignment,
+    student: Any,
+    question: str = "",
+    points: Decimal | None,
+    source: str,
+    regrade_request: RegradeRequest | None = None,
+    job: GradingJob | None = None,
+) -> Grade:
+    """Sets a student's grade on an assignment (or one of its questions) and keeps the change
+    in the grade's history: old and new points, source, who. No change row when the points
+    stay the same. ``by`` is the staff member's enrollment, or None for the system (the
+    autograder). A grade a person has set (source staff or regrade) is never overwritten by
+    the autograder: its result is still stored with the job, the grade keeps the person's."""
+    if by is not None and (by.role not in STAFF_ROLES or by.course_id != assignment.course_id):
+        raise PermissionDeniedError("Only the course's TAs and instructors set grades.")
+    if source not in GradeChange.Source.values:
+        raise ValueError(f"unknown grade source {source!r}")
+    _question_check(assignment=assignment, question=question)
+    points = _points_check(points)
+    if (
+        by is not None
+        and not Enrollment.objects.filter(
+            course_id=assignment.course_id,
+            user_id=student.pk,
+            role__in=sorted(SUBMITTING_ROLES),
+        ).exists()
+    ):
+        raise ApplicationError(
+            f"{student.username} is not a student of this course.", code="unknown_student"
+        )
+    with transaction.atomic():
+        grade, _ = Grade.objects.select_for_update().get_or_create(
+            assignment=assignment, student=student, question=question
+        )
+        if (
+            source == GradeChange.Source.AUTOGRADER
+            and grade.changes.filter(source__in=sorted(HUMAN_SOURCES)).exists()
+        ):
+            return grade
+        old = grade.points
+        if old == points:
+            return grade
+        grade.points = points
+        grade.save(update_fields=["points", "updated_at"])
+        GradeChange.objects.create(
+            grade=grade,
+            old_points=old,
+            new_points=points,
+            source=source,
+            changed_by=by.user if by is not None else None,
+            regrade_request=regrade_request,
+            job=job,
+        )
+    return grade
+
+
+def _graded_students(submission: Submission) -> list[Any]:
+    """Whose grade a submission decides: the submitter, or every member of its group."""
+    if submission.group_id:
+        return [
+            m.user
+            for m in GroupMembership.objects.filter(group_id=submission.group_id)
+            .select_related("user")
+            .order_by("user__username")
+        ]
+    return [submission.student]
+
+
+def grades_from_result(*, job_id: int) -> list[Grade]:
+    """The autograder hook (called by :func:`job_finish` in its transaction): when the job's
+    submission is the one that counts for its owner, its score becomes the whole-assignment
+    grade of the student (of every group member for group work), source "autograder"."""
+    from submissions.selectors import counting_ids
+
+    job = GradingJob.objects.select_related(
+        "result", "submission__assignment", "submission__student"
+    ).get(pk=job_id)
+    result = getattr(job, "result", None)
+    if result is None or result.score is None:
+        return []
+    submission = job.submission
+    if submission.pk not in counting_ids(submissions=[submission]):
+        return []
+    points = min(max(Decimal(str(result.score)), Decimal(0)), MAX_POINTS)
+    return [
+        grade_set(
+            by=None,
+            assignment=submission.assignment,
+            student=student,
+            points=points,
+            source=GradeChange.Source.AUTOGRADER,
+            job=job,
+        )
+        for student in _graded_students(submission)
+    ]
+
+
+def grades_release(*, enrollment: Enrollment, assignment: Assignment, now: datetime) -> Assignment:
+    """The instructor releases an assignment's grades to its students; the regrade window
+    starts. Releasing again changes nothing: the first time stays."""
+    if enrollment.role != Role.INSTRUCTOR or enrollment.course_id != assignment.course_id:
+        raise PermissionDeniedError("Only the instructor releases grades.")
+    with transaction.atomic():
+        Assignment.objects.filter(pk=assignment.pk, grades_released_at__isnull=True).update(
+            grades_released_at=now
+        )
+        assignment.grades_released_at = (
+            Assignment.objects.filter(pk=assignment.pk)
+            .values_list("grades_released_at", flat=True)
+            .get()
+        )
+    return assignment
+
+
+def regrade_request_create(
+    *,
+    enrollment: Enrollment,
+    submission: Submission,
+    question: str,
+    message: str,
+    now: datetime,
+) -> RegradeRequest:
+    """A student asks for a regrade of their (or their group's) submission, on one question
+    or ("") the whole assignment, while the regrade window is open: from the release of the
+    assignment's grades until ``course.regrade_days`` days later, that last instant included.
+    """
+    from grading.selectors import regrade_window_closes_at
+
+    own = submission.student_id == enrollment.user_id or (
+        submission.group_id is not None
+        and GroupMembership.objects.filter(
+            group_id=submission.group_id, user_id=enrollment.user_id
+        ).exists()
+    )
+    if submission.course_id != enrollment.course_id or not (
+        own and enrollment.role in SUBMITTING_ROLES
+    ):
+        raise PermissionDeniedError(
+            "Only the student who handed this work in (or a member of its group) can ask "
+            "for a regrade."
+        )
+    assignment = submission.assignment
+    message = message.strip()
+    if not message:
+        raise _invalid("message", "Say what should be regraded, and why.")
+    _question_check(assignment=assignment, question=question)
+    released = assignment.grades_released_at
+    if released is None or released > now:
+        raise GradesNotReleased(
+            f"The grades of {assignment.title} are not released yet; regrade requests open "
+            "when they are.",
+        )
+    closes = regrade_window_closes_at(assignment)
+    assert closes is not None
+    if now > closes:
+        tz = deadlines.zone(assignment.course.timezone)
+        raise RegradeWindowClosed(
+            f"The regrade window for {assignment.title} closed "
+            f"{closes.astimezone(tz):%a %b %-d %Y, %-I:%M %p %Z}."
+        )
+    return RegradeRequest.objects.create(
+        submission=submission, student_id=enrollment.user_id, question=question, message=message
+    )
+
+
+def regrade_request_resolve(
+    *,
+    enrollment: Enrollment,
+    request_id: int,
+    response: str,
+    score: Decimal | None,
+    now: datetime,
+) -> RegradeRequest:
+    """Staff answer a regrade request. With ``score``, the grade of the request's question
+    (or of the whole assignment) becomes it for the requesting student, and for every member
+    of the group for group work, through :func:`grade_set` (source "regrade"), so the history
+    keeps the earlier points. A request is resolved once."""
+    response = response.strip()
+    if not response:
+        raise _invalid("response", "Write a response to the student.")
+    with transaction.atomic():
+        request = (
+            RegradeRequest.objects.select_for_update(of=("self",))
+            .select_related("submission__assignment__course", "submission__student", "student")
+            .filter(pk=request_id)
+            .first()
+        )
+        if request is None:
+            raise NotFound("There is no such regrade request.")
+        submission = request.submission
+        if enrollment.role not in STAFF_ROLES or enrollment.course_id != submission.course_id:
+            raise PermissionDeniedError("Only the course's TAs and instructors resolve regrades.")
+        if request.status == RegradeRequest.Status.RESOLVED:
+            raise AlreadyResolved("This regrade request is already resolved.")
+        if score is not None:
+            students = _graded_students(submission) if submission.group_id else [request.student]
+            for student in students:
+                grade_set(
+                    by=enrollment,
+                    assignment=submission.assignment,
+                    student=student,
+                    question=request.question,
+                    points=score,
+                    source=GradeChange.Source.REGRADE,
+                    regrade_request=request,
+                )
+        request.status = RegradeRequest.Status.RESOLVED
+        request.response = response
+        request.resolved_by = enrollment.user
+        request.resolved_at = now
+        request.save(update_fields=["status", "response", "resolved_by", "resolved_at"])
+    return request

@@ -80,6 +80,46 @@ urlpatterns = [
         grading_apis.QueueApi.as_view(),
         name="api-grading-queue",
     ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/release/",
+        grading_apis.GradesReleaseApi.as_view(),
+        name="api-grades-release",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grades/",
+        grading_apis.AssignmentGradesApi.as_view(),
+        name="api-assignment-grades",
+    ),
+    path(
+        "courses/<slug:course_slug>/grades/",
+        grading_apis.MyGradesApi.as_view(),
+        name="api-grades",
+    ),
+    path(
+        "courses/<slug:course_slug>/gradebook.csv",
+        grading_apis.GradebookCsvApi.as_view(),
+        name="api-gradebook-csv",
+    ),
+    path(
+        "courses/<slug:course_slug>/regrade-requests/",
+        grading_apis.RegradeRequestListApi.as_view(),
+        name="api-regrade-requests",
+    ),
+    path(
+        "submissions/<int:submission_id>/regrade-requests/",
+        grading_apis.RegradeRequestCreateApi.as_view(),
+        name="api-submission-regrade-requests",
+    ),
+    path(
+        "regrade-requests/<int:request_id>/",
+        grading_apis.RegradeRequestDetailApi.as_view(),
+        name="api-regrade-request",
+    ),
+    path(
+        "regrade-requests/<int:request_id>/resolve/",
+        grading_apis.RegradeRequestResolveApi.as_view(),
+        name="api-regrade-request-resolve",
+    ),
 ]
 
 

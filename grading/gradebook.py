@@ -1,0 +1,336 @@
+"""Final grades, the syllabus's way. Pure functions: no Django, no models, standard library only.
+
+The syllabus (CS 4803/7643): problem sets and homeworks 80%, final project 20%, class
+participation a 3% bonus; PS0 is required but not counted, and a PS0 score at or below 75% flags a
+student who may not be prepared; extra-credit questions for 4803 are required for 7643.
+
+The caller (a selector) turns the course's rows into plain values: ``CategoryPolicy`` per
+category, ``AssignmentPolicy`` per assignment *at the student's level* (``max_points`` is the sum
+of the questions required at that level, ``extra_credit_points`` the sum of the extra-credit ones;
+``courses.selectors`` already computes both), and a ``Score`` per assignment slug. ``final_grade``
+applies the rules below and returns a ``GradeReport``.
+
+Rules (which side of each boundary is inclusive is stated where it matters):
+
+1. **Only released grades count.** An assignment whose grades are not released
+   (``released=False``) is left out of everything: its score, even if one exists, changes no
+   percent, no flag, and it does not appear in ``GradeReport.assignments``.
+2. **A released assignment with no score counts as 0** (no ``Score``, or ``Score(points=None)``):
+   after the grace period a missing submission is a zero. It appears with ``points = 0`` and
+   ``missing = True``.
+3. **An excused assignment is left out of its category** (neither its points nor its maximum are
+   added); it appears with ``points = None``, ``percent = None``, ``excused = True``. An excused
+   score's points, if any, are ignored.
+4. **Scores are clamped to** ``[0, max_points + extra_credit_points]`` (both ends inclusive): the
+   policy never credits more than the syllabus allows nor takes away more than the assignment is
+   worth. The clamped value is the one reported and counted.
+5. **Assignment percent** = points / max_points * 100; ``None`` when ``max_points`` is 0 (an
+   assignment made only of extra credit has no percent of its own, its points still count).
+6. **Category percent** = Σ points / Σ max_points * 100 over its counted assignments (released and
+   not excused), so assignments weigh by their points, as in a Canvas assignment group. Extra
+   credit adds points beyond the maximum, so a category can exceed 100%. ``None`` when the
+   category has no counted assignment or their maxima sum to 0.
+7. **A category counts** (``counted = True``) when its weight is above 0 and its percent is not
+   ``None``. A **weight-0 category (PS0) never counts**: its percent is reported, but it is
+   neither in the numerator nor in the denominator below, so it can never change the final, not
+   even when it is the only category with released grades.
+8. **Base percent** = Σ weight * percent / Σ weight over the counted non-bonus categories: the
+   percent *so far*. When every category counts and the weights sum to 100, this is the plain
+   weighted sum Σ weight * percent / 100. ``None`` when no non-bonus category counts yet.
+9. **Bonus** (categories with ``bonus=True``, class participation): each counted bonus category
+   adds weight * min(percent, 100) / 100 points on top of the base percent, so it adds between
+   0 and its weight (both inclusive); it is never negative and never lowers a grade. Bonus
+   categories are not in the base percent's denominator.
+10. **Final percent** = base percent + bonus, rounded once, from the exact values, to 2 places
+    with ROUND_HALF_UP (80.125 → 80.13). All arithmetic before that is exact (``Fraction``), so
+    ``base_percent + bonus_percent`` can differ from ``final_percent`` by 0.01. The final is not
+    capped at 100: extra credit and the bonus can take it above. ``None`` while the base percent
+    is ``None`` (no grades to speak of yet; a bonus alone is no grade).
+11. **Readiness flag** (assignments with a ``readiness_threshold``, PS0): ``True`` when the
+    student's percent on such an assignment is **at or below** the threshold (inclusive: the
+    syllabus's "≤ 75%"; 75% flags, 75.01% does not), ``False`` when above. The comparison is exact
+    (points * 100 ≤ threshold * max_points), not on the rounded percent. Only released, scored,
+    not excused assignments with a positive maximum are looked at: ``None`` while PS0's grades
+    are not released, or PS0 is ungraded (no score: a late PS0 is graded after registration) or
+    excused. With several such assignments, ``True`` if any flags, else ``False`` if any was
+    looked at, else ``None``.
+
+Displayed percents (assignment, category, base, bonus, final) are ``Decimal`` rounded to 2 places
+with ROUND_HALF_UP; points are ``Decimal`` as given (after clamping).
+
+Bad input is refused with ``ValueError``: a negative or non-finite weight, maximum, extra credit or
+threshold, a duplicate slug, an assignment in an unknown category, a non-finite score. A score for
+a slug that is not among the assignments is ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+__all__ = [
+    "AssignmentGrade",
+    "AssignmentPolicy",
+    "CategoryGrade",
+    "CategoryPolicy",
+    "GradeReport",
+    "Score",
+    "final_grade",
+    "round_percent",
+]
+
+ZERO = Decimal(0)
+HUNDRED = Fraction(100)
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryPolicy:
+    """A grading category: ``weight`` is percent of the final grade (a bonus: percent on top)."""
+
+    slug: str
+    weight: Decimal
+    bonus: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentPolicy:
+    """One assignment as it applies to one student (maxima at the student's level).
+
+    ``released``: the assignment's grades are released to students; until then it counts for
+    nothing. ``readiness_threshold``: a percent; a score at or below it flags the student."""
+
+    slug: str
+    title: str
+    category: str
+    max_points: Decimal
+    extra_credit_points: Decimal = ZERO
+    released: bool = False
+    readiness_threshold: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A student's score on one assignment. ``points=None``: not graded (counts 0 once released)."""
+
+    points: Decimal | None
+    excused: bool = False
+
+
+# --- outputs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentGrade:
+    slug: str
+    title: str
+    category: str
+    points: Decimal | None  # counted points (clamped); 0 when missing; None when excused
+    max_points: Decimal
+    extra_credit_points: Decimal
+    percent: Decimal | None  # None when excused or max_points is 0
+    missing: bool  # released with no score: counted as 0
+    excused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryGrade:
+    slug: str
+    weight: Decimal
+    bonus: bool
+    points: Decimal  # over counted assignments, extra credit included
+    max_points: Decimal
+    percent: Decimal | None  # None when nothing counted yet
+    counted: bool  # contributes to the final percent (weight > 0 and percent known)
+
+
+@dataclass(frozen=True, slots=True)
+class GradeReport:
+    assignments: tuple[AssignmentGrade, ...]  # released assignments only, in the order given
+    categories: tuple[CategoryGrade, ...]  # every category, in the order given
+    base_percent: Decimal | None  # weighted percent of the non-bonus categories so far
+    bonus_percent: Decimal  # points added by bonus categories
+    final_percent: Decimal | None
+    readiness_flag: bool | None
+
+    def category(self, slug: str) -> CategoryGrade:
+        for grade in self.categories:
+            if grade.slug == slug:
+                return grade
+        raise KeyError(slug)
+
+    def assignment(self, slug: str) -> AssignmentGrade:
+        for grade in self.assignments:
+            if grade.slug == slug:
+                return grade
+        raise KeyError(slug)
+
+
+# --- arithmetic -------------------------------------------------------------------------------
+
+
+def round_percent(value: Fraction | Decimal) -> Decimal:
+    """``value`` rounded to 2 places, ROUND_HALF_UP (halves away from zero), exactly."""
+    exact = Fraction(value)
+    scaled = abs(exact) * 100
+    units = int(scaled + Fraction(1, 2))  # floor, as scaled + 1/2 is not negative
+    if exact < 0 and units:
+        units = -units
+    return Decimal(units).scaleb(-2)
+
+
+def _exact(name: str, value: Decimal, *, allow_negative: bool = False) -> Fraction:
+    if not isinstance(value, Decimal | int):
+        raise ValueError(f"{name} must be a Decimal, got {value!r}")
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    fraction = Fraction(number)
+    if fraction < 0 and not allow_negative:
+        raise ValueError(f"{name} must not be negative, got {value!r}")
+    return fraction
+
+
+def _clamp(points: Decimal, maximum: Decimal, extra: Decimal) -> Decimal:
+    """``points`` within ``[0, maximum + extra]``, keeping the Decimal as given when inside."""
+    if points < 0:
+        return ZERO
+    top = maximum + extra
+    return top if points > top else points
+
+
+# --- the policy -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Tally:
+    points: Fraction
+    maximum: Fraction
+    points_decimal: Decimal
+    maximum_decimal: Decimal
+    counted_assignments: int
+
+
+def final_grade(
+    categories: Iterable[CategoryPolicy],
+    assignments: Iterable[AssignmentPolicy],
+    scores: Mapping[str, Score],
+) -> GradeReport:
+    """One student's grades under the rules in this module's docstring."""
+    categories = tuple(categories)
+    assignments = tuple(assignments)
+
+    weights: dict[str, Fraction] = {}
+    for category in categories:
+        if category.slug in weights:
+            raise ValueError(f"category {category.slug!r} appears twice")
+        weights[category.slug] = _exact(f"category {category.slug!r} weight", category.weight)
+
+    seen: set[str] = set()
+    tallies = {slug: _Tally(Fraction(0), Fraction(0), ZERO, ZERO, 0) for slug in weights}
+    assignment_grades: list[AssignmentGrade] = []
+    readiness: list[bool] = []
+
+    for assignment in assignments:
+        name = f"assignment {assignment.slug!r}"
+        if assignment.slug in seen:
+            raise ValueError(f"{name} appears twice")
+        seen.add(assignment.slug)
+        if assignment.category not in weights:
+            raise ValueError(f"{name} is in unknown category {assignment.category!r}")
+        maximum = _exact(f"{name} max_points", assignment.max_points)
+        _exact(f"{name} extra_credit_points", assignment.extra_credit_points)
+        threshold = (
+            None
+            if assignment.readiness_threshold is None
+            else _exact(f"{name} readiness_threshold", assignment.readiness_threshold)
+        )
+        score = scores.get(assignment.slug)
+        if score is not None and score.points is not None:
+            _exact(f"{name} score", score.points, allow_negative=True)
+
+        if not assignment.released:
+            continue  # rule 1: unreleased grades count for nothing and are not shown
+
+        excused = score is not None and score.excused
+        missing = not excused and (score is None or score.points is None)
+        points: Decimal | None
+        if excused:
+            points = None
+        elif score is None or score.points is None:
+            points = ZERO
+        else:
+            points = _clamp(score.points, assignment.max_points, assignment.extra_credit_points)
+
+        percent: Fraction | None = None
+        if points is not None:
+            tally = tallies[assignment.category]
+            tally.points += Fraction(points)
+            tally.maximum += maximum
+            tally.points_decimal += points
+            tally.maximum_decimal += assignment.max_points
+            tally.counted_assignments += 1
+            if maximum > 0:
+                percent = Fraction(points) * HUNDRED / maximum
+
+        if threshold is not None and points is not None and not missing and maximum > 0:
+            readiness.append(Fraction(points) * HUNDRED <= threshold * maximum)
+
+        assignment_grades.append(
+            AssignmentGrade(
+                slug=assignment.slug,
+                title=assignment.title,
+                category=assignment.category,
+                points=points,
+                max_points=assignment.max_points,
+                extra_credit_points=assignment.extra_credit_points,
+                percent=None if percent is None else round_percent(percent),
+                missing=missing,
+                excused=excused,
+            )
+        )
+
+    weighted_sum = Fraction(0)
+    weight_sum = Fraction(0)
+    bonus = Fraction(0)
+    category_grades: list[CategoryGrade] = []
+    for category in categories:
+        tally = tallies[category.slug]
+        weight = weights[category.slug]
+        category_percent = (
+            tally.points * HUNDRED / tally.maximum
+            if tally.counted_assignments and tally.maximum > 0
+            else None
+        )
+        counted = weight > 0 and category_percent is not None
+        if counted and category_percent is not None:
+            if category.bonus:
+                bonus += weight * min(category_percent, HUNDRED) / HUNDRED
+            else:
+                weighted_sum += weight * category_percent
+                weight_sum += weight
+        category_grades.append(
+            CategoryGrade(
+                slug=category.slug,
+                weight=category.weight,
+                bonus=category.bonus,
+                points=tally.points_decimal,
+                max_points=tally.maximum_decimal,
+                percent=None if category_percent is None else round_percent(category_percent),
+                counted=counted,
+            )
+        )
+
+    base = weighted_sum / weight_sum if weight_sum > 0 else None
+    return GradeReport(
+        assignments=tuple(assignment_grades),
+        categories=tuple(category_grades),
+        base_percent=None if base is None else round_percent(base),
+        bonus_percent=round_percent(bonus),
+        final_percent=None if base is None else round_percent(base + bonus),
+        readiness_flag=any(readiness) if readiness else None,
+    )
