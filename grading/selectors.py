@@ -628,3 +628,41 @@ def gradebook_export(
         for a in assignments
     ]
     return rows, columns
+
+
+@dataclass(frozen=True)
+class RegradePanel:
+    """The receipt's regrade section: where the assignment's regrade window stands
+    (``not_released``, ``open`` or ``closed``), its end, the questions one may ask about,
+    whether the viewer may ask now, and the submission's regrade requests, newest first."""
+
+    state: str
+    released_at: datetime | None
+    closes_at: datetime | None
+    questions: list[str]
+    may_request: bool
+    requests: list[RegradeRequest]
+
+
+def regrade_panel(*, enrollment: Enrollment, submission: Submission, now: datetime) -> RegradePanel:
+    """For whoever may see the submission (``submissions.selectors.submission_get`` has
+    checked that): its owner and group members, who may ask while the window is open, and
+    the course's staff, who see the requests. Two queries."""
+    assignment = submission.assignment
+    closes = regrade_window_closes_at(assignment)
+    if not grades_released(assignment, now):
+        state = "not_released"
+    elif closes is not None and now > closes:
+        state = "closed"
+    else:
+        state = "open"
+    return RegradePanel(
+        state=state,
+        released_at=assignment.grades_released_at,
+        closes_at=closes,
+        questions=list(assignment.questions.order_by("position").values_list("slug", flat=True)),
+        may_request=state == "open" and enrollment.role in SUBMITTING_ROLES,
+        requests=list(
+            _regrade_requests().filter(submission=submission).order_by("-created_at", "-pk")
+        ),
+    )

@@ -17,4 +17,21 @@ urlpatterns = [
         views.assignment_rerun,
         name="assignment_rerun",
     ),
+    path("courses/<slug:course_slug>/grades/", views.my_grades, name="my_grades"),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/release-grades/",
+        views.grades_release,
+        name="grades_release",
+    ),
+    path(
+        "submissions/<int:submission_id>/regrade/",
+        views.regrade_request_create,
+        name="regrade_request_create",
+    ),
+    path("courses/<slug:course_slug>/regrades/", views.regrade_queue, name="regrade_queue"),
+    path(
+        "regrades/<int:request_id>/resolve/",
+        views.regrade_request_resolve,
+        name="regrade_request_resolve",
+    ),
 ]

@@ -5,6 +5,9 @@ over grading's services and selectors; a refusal shows the service's message."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,7 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
 from grading import selectors, services
-from portal.errors import ApplicationError, PermissionDeniedError
+from grading.models import RegradeRequest
+from portal.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from submissions import selectors as submission_selectors
 
 QUEUED_SHOWN = 50
@@ -186,3 +190,195 @@ def bundle_upload(request: HttpRequest, course_slug: str, assignment_slug: str) 
             "Each worker runs its setup.sh before grading with it.",
         )
     return redirect(f"{back}#autograder")
+
+
+# --- grades: the student's page, release, regrade requests and the staff's regrade queue ----
+
+
+@login_required
+@require_GET
+def my_grades(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """A student's (or waitlisted student's) own grades: each released assignment's points at
+    their level, each category, the final percent so far and, when PS0 flags them, a notice.
+    Assignments not released yet are listed without scores. Staff get a pointer to the
+    gradebook; sit-ins get 404, as from the API."""
+    enrollment = course_selectors.enrollment_get(user=request.user, course_slug=course_slug)
+    course = enrollment.course
+    context: dict[str, Any] = {
+        "enrollment": enrollment,
+        "course": course,
+        "tz": course_selectors.course_tz(course),
+    }
+    if enrollment.is_staff_role:
+        return render(request, "grading/my_grades_staff.html", context)
+    now = timezone.now()
+    grades = selectors.student_grades(enrollment=enrollment, now=now)
+    released = {row.assignment.pk for row in grades.assignments}
+    rows = course_selectors.assignment_rows(enrollment=enrollment, now=now)
+    readiness = [
+        row
+        for row in grades.assignments
+        if row.assignment.readiness_threshold is not None
+        and row.grade.percent is not None
+        and row.grade.percent <= row.assignment.readiness_threshold
+    ]
+    context.update(
+        grades=grades,
+        report=grades.report,
+        not_released=[row for row in rows if row.assignment.pk not in released],
+        readiness=readiness[0] if readiness else None,
+    )
+    return render(request, "grading/my_grades.html", context)
+
+
+@login_required
+@require_POST
+def grades_release(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
+    """The instructor releases an assignment's grades from its page; the regrade window
+    starts. TAs are refused (403), everyone else gets 404."""
+    enrollment = course_selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+    now = timezone.now()
+    assignment = course_selectors.assignment_get(
+        enrollment=enrollment, slug=assignment_slug, now=now
+    )
+    services.grades_release(enrollment=enrollment, assignment=assignment, now=now)
+    closes = selectors.regrade_window_closes_at(assignment)
+    tz = course_selectors.course_tz(enrollment.course)
+    until = (
+        f"; regrade requests are open until {closes.astimezone(tz):%a %b %-d %Y, %-I:%M %p %Z}"
+        if closes is not None
+        else ""
+    )
+    messages.success(request, f"The grades of {assignment.title} are released{until}.")
+    return redirect("submissions:assignment_detail", enrollment.course.slug, assignment.slug)
+
+
+@login_required
+@require_POST
+def regrade_request_create(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """A student asks for a regrade from the receipt (``question``, ``message``); back to the
+    receipt with the outcome, a refusal with the service's message."""
+    submission, enrollment = submission_selectors.submission_get(
+        user=request.user, submission_id=submission_id
+    )
+    try:
+        services.regrade_request_create(
+            enrollment=enrollment,
+            submission=submission,
+            question=request.POST.get("question", "").strip(),
+            message=request.POST.get("message", ""),
+            now=timezone.now(),
+        )
+    except PermissionDeniedError:
+        raise
+    except ApplicationError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request, "Your regrade request is in. The course staff will answer it here."
+        )
+    return redirect(reverse("submissions:receipt", args=[submission.pk]) + "#regrade")
+
+
+REGRADE_STATUSES = ("open", "resolved", "all")
+
+
+def _regrade_filters(data: Any) -> dict[str, str]:
+    """The queue's filters: ``status`` (open by default, resolved or all) and ``assignment``
+    (a slug; empty for every assignment)."""
+    status = data.get("status", "").strip() or "open"
+    return {
+        "status": status if status in REGRADE_STATUSES else "open",
+        "assignment": data.get("assignment", "").strip(),
+    }
+
+
+@login_required
+@require_GET
+def regrade_queue(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """TAs and instructors (404 for everyone else): the course's regrade requests, open ones
+    first by default, filtered by status and assignment; each open one with a resolve form
+    and the current grade of its question with that grade's history."""
+    enrollment = course_selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+    course = enrollment.course
+    filters = _regrade_filters(request.GET)
+    error = None
+    try:
+        regrades = list(
+            selectors.regrade_request_list(
+                enrollment=enrollment,
+                status=None if filters["status"] == "all" else filters["status"],
+                assignment_slug=filters["assignment"] or None,
+            )
+        )
+    except ApplicationError as refusal:
+        error, regrades = refusal, []
+    # The grades the open requests are about: one grade_list per assignment (three queries
+    # each), however many requests.
+    grades: dict[tuple[int, int, str], Any] = {}
+    assignments = {
+        r.submission.assignment_id: r.submission.assignment
+        for r in regrades
+        if r.status == RegradeRequest.Status.OPEN
+    }
+    for assignment in assignments.values():
+        for grade in selectors.grade_list(enrollment=enrollment, assignment=assignment):
+            grades[(assignment.pk, grade.student_id, grade.question)] = grade
+    rows = [
+        (r, grades.get((r.submission.assignment_id, r.student_id, r.question))) for r in regrades
+    ]
+    return render(
+        request,
+        "grading/regrade_queue.html",
+        {
+            "enrollment": enrollment,
+            "course": course,
+            "tz": course_selectors.course_tz(course),
+            "filters": filters,
+            "query": urlencode(filters),
+            "error": error,
+            "rows": rows,
+            "statuses": REGRADE_STATUSES,
+            "assignment_choices": course_selectors.assignment_rows(
+                enrollment=enrollment, now=timezone.now()
+            ),
+        },
+        status=error.status if error is not None else 200,
+    )
+
+
+@login_required
+@require_POST
+def regrade_request_resolve(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Staff answer a regrade request from the queue (``response``, optional ``score``);
+    back to the queue, with its filters, and the outcome. The requester is refused (403, by
+    the service), anyone who may not see the request gets 404."""
+    regrade, enrollment = selectors.regrade_request_get(user=request.user, request_id=request_id)
+    back = reverse("grading:regrade_queue", args=[enrollment.course.slug])
+    back += "?" + urlencode(_regrade_filters(request.POST))
+    typed = request.POST.get("score", "").strip()
+    try:
+        try:
+            score = Decimal(typed) if typed else None
+        except InvalidOperation:
+            message = f"The score must be a number, like 8 or 8.5; '{typed}' is not."
+            raise ValidationFailed(message, fields={"score": [message]}) from None
+        services.regrade_request_resolve(
+            enrollment=enrollment,
+            request_id=regrade.pk,
+            response=request.POST.get("response", ""),
+            score=score,
+            now=timezone.now(),
+        )
+    except PermissionDeniedError:
+        raise
+    except ApplicationError as refusal:
+        messages.error(request, refusal.message)
+        return redirect(f"{back}#regrade-{regrade.pk}")
+    who = regrade.student.username
+    messages.success(
+        request,
+        f"Resolved {who}'s regrade request on {regrade.submission.assignment.title}"
+        + (f": the grade is now {score}." if score is not None else ", grade unchanged."),
+    )
+    return redirect(back)

@@ -192,6 +192,8 @@ def _assignment_page(
             "autograder_card": grading_selectors.autograder_card(
                 enrollment=enrollment, assignment=assignment
             ),
+            # Staff: whether the grades are released and until when regrades are taken.
+            "regrade_closes_at": grading_selectors.regrade_window_closes_at(assignment),
         },
         status=status,
     )
@@ -223,6 +225,9 @@ def receipt(request: HttpRequest, submission_id: int) -> HttpResponse:
             "collaborators": sorted(u.username for u in submission.collaborators.all()),
             "autograde": grading_selectors.job_status(
                 submission, staff=enrollment.is_staff_role, now=timezone.now()
+            ),
+            "regrade": grading_selectors.regrade_panel(
+                enrollment=enrollment, submission=submission, now=timezone.now()
             ),
         },
     )
