@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.factories import PASSWORD
 
 # Playwright's sync API keeps an event loop running in the test's thread; Django refuses ORM
 # calls from such a thread unless told that this is fine (it is: nothing here is async).
@@ -27,6 +30,8 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"no Chromium at {CHROMIUM}: bin/system-packages installs it")
         pytest.skip(f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
@@ -46,3 +51,19 @@ def page(chromium: Any, live_server: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Path) -> None:
+    """Uploads made through the browser land in the test's own folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+def log_in(page: Any, username: str, password: str = PASSWORD, *, expect_home: bool = True) -> None:
+    """Signs in through the login form, by the controls' accessible names."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    if expect_home:
+        expect(page.get_by_role("heading", name="My courses")).to_be_visible()

@@ -17,8 +17,8 @@ from playwright.sync_api import expect
 from grading import services
 from grading.models import Grade, GradeChange, RegradeRequest
 from submissions.models import Submission
+from tests.browser.conftest import log_in
 from tests.factories import (
-    PASSWORD,
     AssignmentFactory,
     CategoryFactory,
     CourseFactory,
@@ -32,11 +32,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def media(settings: Any, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-@pytest.fixture(autouse=True)
 def quiet(monkeypatch: Any) -> None:
     monkeypatch.setattr(services, "publish", lambda job: None)
 
@@ -47,14 +42,6 @@ def shots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("GRADES_SCREENSHOTS", tmp_path / "screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My courses")).to_be_visible()
 
 
 def test_a_regrade_from_request_to_new_score(page, chromium, live_server, shots, transactional_db):  # type: ignore[no-untyped-def]

@@ -22,8 +22,8 @@ from grading import services
 from grading.models import Bundle, BundleSetup, GradingJob
 from submissions.models import Submission
 from submissions.services import submission_create
+from tests.browser.conftest import log_in
 from tests.factories import (
-    PASSWORD,
     AssignmentFactory,
     CategoryFactory,
     CourseFactory,
@@ -55,11 +55,6 @@ RESULTS = {
         },
     ],
 }
-
-
-@pytest.fixture(autouse=True)
-def media(settings: Any, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
 @pytest.fixture(autouse=True)
@@ -115,14 +110,6 @@ def dl(transactional_db: Any) -> dict[str, Any]:
         "mate": mate,
         "instructor": instructor,
     }
-
-
-def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My courses")).to_be_visible()
 
 
 def submit(enrollment: Any, assignment: Any) -> Submission:

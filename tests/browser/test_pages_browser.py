@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import log_in
 from tests.factories import (
-    PASSWORD,
     AssignmentFactory,
     CategoryFactory,
     CourseFactory,
@@ -103,13 +103,6 @@ def dl(transactional_db: Any) -> dict[str, Any]:
     return {"course": course, "student": student, "ta": ta, "hw2": hw2}
 
 
-def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_student_logs_in_and_reads_course_and_deadlines(page, live_server, dl, tmp_path):  # type: ignore[no-untyped-def]
     log_in(page, "gburdell")
     expect(page).to_have_url(f"{live_server.url}/")
@@ -158,7 +151,7 @@ def test_student_logs_in_and_reads_course_and_deadlines(page, live_server, dl, t
 
 
 def test_bad_password_shows_the_error(page, live_server, dl):  # type: ignore[no-untyped-def]
-    log_in(page, "gburdell", "not the password")
+    log_in(page, "gburdell", "not the password", expect_home=False)
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Please enter a correct username and password")

@@ -17,8 +17,8 @@ import pytest
 from playwright.sync_api import expect
 
 from submissions.models import Submission
+from tests.browser.conftest import log_in
 from tests.factories import (
-    PASSWORD,
     AssignmentFactory,
     CategoryFactory,
     CourseFactory,
@@ -31,11 +31,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # 2021-02-13T04:59Z is 11:59 PM on Friday 12 February in New York (EST, UTC-5).
 HW1_DUE = datetime(2021, 2, 13, 4, 59, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def media(settings: Any, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
 @pytest.fixture
@@ -102,14 +97,6 @@ def dl(transactional_db: Any) -> dict[str, Any]:
         role="student",
     )
     return {"course": course, "student": student, "mate": mate, "hw1": hw1, "hw2": hw2, "hw3": hw3}
-
-
-def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My courses")).to_be_visible()
 
 
 def a_file(name: str, data: bytes) -> dict[str, Any]:
