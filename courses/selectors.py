@@ -15,6 +15,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from courses import deadlines
 from courses.models import (
     STAFF_ROLES,
+    SUBMITTING_ROLES,
     Assignment,
     Course,
     Enrollment,
@@ -25,7 +26,7 @@ from courses.models import (
     Question,
     Requirement,
 )
-from portal.errors import NotEnrolled, NotFound
+from portal.errors import ApplicationError, NotEnrolled, NotFound
 
 # request.user: a user model instance or AnonymousUser.
 User = Any
@@ -259,3 +260,22 @@ def assignment_row(*, enrollment: Enrollment, slug: str, now: datetime) -> Assig
         if row.assignment.pk == assignment.pk:
             return replace(row, assignment=assignment)
     raise NotFound("There is no such assignment in this course.")  # pragma: no cover
+
+
+def course_student_get(*, course_id: int, username: str) -> Enrollment:
+    """A student (or waitlisted student) of the course, by username; 400 ``unknown_student``
+    otherwise (staff naming the person they mean to grade or extend)."""
+    found = (
+        Enrollment.objects.filter(
+            course_id=course_id,
+            user__username=(username or "").strip(),
+            role__in=sorted(SUBMITTING_ROLES),
+        )
+        .select_related("user")
+        .first()
+    )
+    if found is None:
+        raise ApplicationError(
+            f"'{username}' is not a student in this course.", code="unknown_student"
+        )
+    return found

@@ -43,6 +43,7 @@ from courses.models import (
     Role,
     Section,
 )
+from courses.selectors import course_student_get
 from portal.errors import ApplicationError, NotFound, PermissionDeniedError
 
 M = TypeVar("M", bound=models.Model)
@@ -858,19 +859,7 @@ def extension_grant(
         )
     if due_at.tzinfo is None:
         raise ApplicationError("The new due date needs a time zone.", code="invalid")
-    target = (
-        Enrollment.objects.filter(
-            course_id=enrollment.course_id,
-            user__username=(student or "").strip(),
-            role__in=sorted(SUBMITTING_ROLES),
-        )
-        .select_related("user")
-        .first()
-    )
-    if target is None:
-        raise ApplicationError(
-            f"'{student}' is not a student in this course.", code="unknown_student"
-        )
+    target = course_student_get(course_id=enrollment.course_id, username=student)
     assignment = Assignment.objects.filter(
         course_id=enrollment.course_id, slug=(assignment_slug or "").strip()
     ).first()

@@ -36,6 +36,7 @@ from courses.models import (
     Question,
     Role,
 )
+from courses.selectors import course_student_get as courses_course_student_get
 from courses.selectors import course_tz, extra_credit_points, max_points
 from grading import export, gradebook
 from grading.models import (
@@ -48,7 +49,7 @@ from grading.models import (
     RegradeRequest,
 )
 from grading.results import ResultsInvalid, parse_results, staff_view, student_view
-from portal.errors import ApplicationError, NotFound, ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 from submissions.models import Submission
 
 # The contract's statuses: none, queued, running, done, failed. A job superseded by a newer
@@ -406,20 +407,7 @@ def course_student_get(*, enrollment: Enrollment, username: str) -> Any:
     ``unknown_student`` otherwise."""
     if enrollment.role not in STAFF_ROLES:
         raise NotFound("Only the course's TAs and instructors can see this.")
-    found = (
-        Enrollment.objects.filter(
-            course_id=enrollment.course_id,
-            user__username=username,
-            role__in=sorted(SUBMITTING_ROLES),
-        )
-        .select_related("user")
-        .first()
-    )
-    if found is None:
-        raise ApplicationError(
-            f"'{username}' is not a student of this course.", code="unknown_student"
-        )
-    return found.user
+    return courses_course_student_get(course_id=enrollment.course_id, username=username).user
 
 
 def _regrade_requests() -> QuerySet[RegradeRequest]:
