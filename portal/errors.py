@@ -17,16 +17,27 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class ApplicationError(Exception):
-    """A refusal a person should understand. ``code`` is what clients branch on."""
+    """A refusal a person should understand. ``code`` is what clients branch on, ``status``
+    the HTTP status it answers with (400 unless the class or the caller says otherwise):
+    ``raise ApplicationError("…", code="group_full", status=409)``."""
 
     code = "invalid"
     status = 400
     default_message = "The request could not be carried out."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, **extra: Any):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        **extra: Any,
+    ):
         self.message = message or self.default_message
         if code:
             self.code = code
+        if status is not None:
+            self.status = status
         self.extra = extra
         super().__init__(self.message)
 

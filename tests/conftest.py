@@ -18,12 +18,12 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
-def course(db):  # type: ignore[no-untyped-def]
+def course(db):
     return CourseFactory()
 
 
 @pytest.fixture
-def sections(course):  # type: ignore[no-untyped-def]
+def sections(course):
     """The two sections of the Deep Learning course."""
     return {
         "CS4803": SectionFactory(course=course, code="CS4803", level="undergraduate"),
@@ -32,30 +32,30 @@ def sections(course):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def homework(course):  # type: ignore[no-untyped-def]
+def homework(course):
     return CategoryFactory(course=course, slug="homework", weight=80)
 
 
 @pytest.fixture
-def student(sections):  # type: ignore[no-untyped-def]
+def student(sections):
     return EnrollmentFactory(section=sections["CS4803"], role="student")
 
 
 @pytest.fixture
-def grad_student(sections):  # type: ignore[no-untyped-def]
+def grad_student(sections):
     return EnrollmentFactory(section=sections["CS7643"], role="student")
 
 
 @pytest.fixture
-def ta(sections):  # type: ignore[no-untyped-def]
+def ta(sections):
     return EnrollmentFactory(section=sections["CS4803"], role="ta")
 
 
 @pytest.fixture
-def instructor(course):  # type: ignore[no-untyped-def]
+def instructor(course):
     return EnrollmentFactory(course=course, section=None, role="instructor")
 
 
 @pytest.fixture
-def assignment(course, homework):  # type: ignore[no-untyped-def]
+def assignment(course, homework):
     return AssignmentFactory(course=course, category=homework, slug="hw1", title="HW1")

@@ -44,7 +44,7 @@ def shots(tmp_path: Path) -> Path:
     return folder
 
 
-def test_a_regrade_from_request_to_new_score(page, chromium, live_server, shots, transactional_db):  # type: ignore[no-untyped-def]
+def test_a_regrade_from_request_to_new_score(page, chromium, live_server, shots, transactional_db):
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     course = CourseFactory(slug="cs7643-sp21", title="Deep Learning", term="Spring 2021")
     ug = SectionFactory(course=course, code="CS4803", level="undergraduate", capacity=90)

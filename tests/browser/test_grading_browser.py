@@ -130,7 +130,7 @@ def install_bundle(assignment: Any, user: Any = None) -> Bundle:
     )
 
 
-def test_the_receipt_follows_the_job_without_a_reload(page, live_server, dl, shots):  # type: ignore[no-untyped-def]
+def test_the_receipt_follows_the_job_without_a_reload(page, live_server, dl, shots):
     install_bundle(dl["hw2"])
     submit(dl["mate"], dl["hw2"])  # ahead in the queue
     sub = submit(dl["student"], dl["hw2"])
@@ -180,7 +180,7 @@ def test_the_receipt_follows_the_job_without_a_reload(page, live_server, dl, sho
     expect(page.locator("#autograder-latest")).to_contain_text("Done — 8 / 10")
 
 
-def test_staff_read_the_queue_and_rerun_an_assignment(page, live_server, dl, shots):  # type: ignore[no-untyped-def]
+def test_staff_read_the_queue_and_rerun_an_assignment(page, live_server, dl, shots):
     course, hw2 = dl["course"], dl["hw2"]
     bundle = install_bundle(hw2, dl["instructor"].user)
     others = [EnrollmentFactory(section=dl["student"].section, role="student") for _ in range(4)]
@@ -240,7 +240,7 @@ def test_staff_read_the_queue_and_rerun_an_assignment(page, live_server, dl, sho
     assert GradingJob.objects.count() == before + 6
 
 
-def test_the_instructor_uploads_an_autograder(page, live_server, dl, shots):  # type: ignore[no-untyped-def]
+def test_the_instructor_uploads_an_autograder(page, live_server, dl, shots):
     log_in(page, "zkira")
     page.goto("/courses/cs7643-sp21/assignments/hw2/")
     card = page.locator("#autograder")

@@ -103,7 +103,7 @@ def dl(transactional_db: Any) -> dict[str, Any]:
     return {"course": course, "student": student, "ta": ta, "hw2": hw2}
 
 
-def test_student_logs_in_and_reads_course_and_deadlines(page, live_server, dl, tmp_path):  # type: ignore[no-untyped-def]
+def test_student_logs_in_and_reads_course_and_deadlines(page, live_server, dl, tmp_path):
     log_in(page, "gburdell")
     expect(page).to_have_url(f"{live_server.url}/")
     expect(page.get_by_role("heading", name="My courses")).to_be_visible()
@@ -150,7 +150,7 @@ def test_student_logs_in_and_reads_course_and_deadlines(page, live_server, dl, t
     assert shot.stat().st_size > 0
 
 
-def test_bad_password_shows_the_error(page, live_server, dl):  # type: ignore[no-untyped-def]
+def test_bad_password_shows_the_error(page, live_server, dl):
     log_in(page, "gburdell", "not the password", expect_home=False)
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     alert = page.get_by_role("alert")
@@ -158,7 +158,7 @@ def test_bad_password_shows_the_error(page, live_server, dl):  # type: ignore[no
     expect(page.get_by_label("Username")).to_have_value("gburdell")
 
 
-def test_ta_sees_unreleased_assignment_that_the_student_does_not(page, live_server, dl):  # type: ignore[no-untyped-def]
+def test_ta_sees_unreleased_assignment_that_the_student_does_not(page, live_server, dl):
     log_in(page, "ta-ada")
     expect(page.get_by_role("heading", name="My courses")).to_be_visible()
     page.goto("/courses/cs7643-sp21/assignments/")

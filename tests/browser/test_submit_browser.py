@@ -103,7 +103,7 @@ def a_file(name: str, data: bytes) -> dict[str, Any]:
     return {"name": name, "mimeType": "application/octet-stream", "buffer": data}
 
 
-def test_student_submits_and_reads_the_receipt(page, live_server, dl, shots):  # type: ignore[no-untyped-def]
+def test_student_submits_and_reads_the_receipt(page, live_server, dl, shots):
     log_in(page, "gburdell")
     page.goto("/courses/cs7643-sp21/assignments/")
     page.get_by_role("link", name="HW2", exact=True).click()
@@ -149,7 +149,7 @@ def test_student_submits_and_reads_the_receipt(page, live_server, dl, shots):  #
     page.screenshot(path=str(shots / "assignment_after.png"), full_page=True)
 
 
-def test_work_in_the_grace_period_says_so(page, live_server, dl):  # type: ignore[no-untyped-def]
+def test_work_in_the_grace_period_says_so(page, live_server, dl):
     log_in(page, "gburdell")
     page.goto("/courses/cs7643-sp21/assignments/hw3/")
     expect(page.locator(".time-left")).to_contain_text("In grace period")
@@ -159,7 +159,7 @@ def test_work_in_the_grace_period_says_so(page, live_server, dl):  # type: ignor
     expect(page.get_by_text("In grace period", exact=True)).to_be_visible()
 
 
-def test_a_closed_assignment_says_why_and_has_no_submit_button(page, live_server, dl, shots):  # type: ignore[no-untyped-def]
+def test_a_closed_assignment_says_why_and_has_no_submit_button(page, live_server, dl, shots):
     log_in(page, "gburdell")
     page.goto("/courses/cs7643-sp21/assignments/hw1/")
     expect(page.get_by_role("heading", name="Submissions are closed")).to_be_visible()
@@ -171,7 +171,7 @@ def test_a_closed_assignment_says_why_and_has_no_submit_button(page, live_server
     page.screenshot(path=str(shots / "closed.png"), full_page=True)
 
 
-def test_dropped_files_and_a_refusal_stay_on_the_page(page, live_server, dl):  # type: ignore[no-untyped-def]
+def test_dropped_files_and_a_refusal_stay_on_the_page(page, live_server, dl):
     log_in(page, "gburdell")
     page.goto("/courses/cs7643-sp21/assignments/hw2/")
     transfer = page.evaluate_handle(
@@ -215,7 +215,7 @@ def no_js_page(chromium: Any, live_server: Any) -> Iterator[Any]:
     context.close()
 
 
-def test_without_javascript_the_form_posts_as_it_is(no_js_page, live_server, dl):  # type: ignore[no-untyped-def]
+def test_without_javascript_the_form_posts_as_it_is(no_js_page, live_server, dl):
     page = no_js_page
     log_in(page, "gburdell")
     page.goto("/courses/cs7643-sp21/assignments/hw2/")
@@ -231,7 +231,7 @@ def test_without_javascript_the_form_posts_as_it_is(no_js_page, live_server, dl)
     expect(page.get_by_text("On time", exact=True)).to_be_visible()
 
 
-def test_the_upload_reports_its_progress(page, live_server, dl):  # type: ignore[no-untyped-def]
+def test_the_upload_reports_its_progress(page, live_server, dl):
     log_in(page, "gburdell")
     page.goto("/courses/cs7643-sp21/assignments/hw2/")
     progress = page.locator("[data-progress]")

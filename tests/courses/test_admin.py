@@ -31,14 +31,14 @@ User = get_user_model()
 
 
 @pytest.fixture
-def admin_client(client, db):  # type: ignore[no-untyped-def]
+def admin_client(client, db):
     superuser = User.objects.create_superuser("root", "root@example.edu", "pw-root-123")
     client.force_login(superuser)
     return client
 
 
 @pytest.fixture
-def everything(course, sections, homework, student, ta, instructor, assignment):  # type: ignore[no-untyped-def]
+def everything(course, sections, homework, student, ta, instructor, assignment):
     """One of each model, in the Deep Learning course."""
     bonus = CategoryFactory(course=course, slug="participation", weight=Decimal(3), bonus=True)
     question = QuestionFactory(
@@ -70,7 +70,7 @@ def change(model: str, pk: int) -> str:
     return reverse(f"admin:courses_{model}_change", args=[pk])
 
 
-def searches(e):  # type: ignore[no-untyped-def]
+def searches(e):
     """Per model: a search and a filter that together still find the example row."""
     course_id = e["course"].id
     username = e["enrollment"].user.username
@@ -116,7 +116,7 @@ MODELS = [
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_changelist_with_search_and_filter(admin_client, everything, model):  # type: ignore[no-untyped-def]
+def test_changelist_with_search_and_filter(admin_client, everything, model):
     r = admin_client.get(changelist(model))
     assert r.status_code == 200
     r = admin_client.get(changelist(model), searches(everything)[model])
@@ -126,19 +126,19 @@ def test_changelist_with_search_and_filter(admin_client, everything, model):  # 
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_change_and_add_pages_open(admin_client, everything, model):  # type: ignore[no-untyped-def]
+def test_change_and_add_pages_open(admin_client, everything, model):
     r = admin_client.get(change(model, everything[model].pk))
     assert r.status_code == 200
     r = admin_client.get(reverse(f"admin:courses_{model}_add"))
     assert r.status_code == 200
 
 
-def test_search_by_username_finds_the_students_row(admin_client, everything, grad_student):  # type: ignore[no-untyped-def]
+def test_search_by_username_finds_the_students_row(admin_client, everything, grad_student):
     r = admin_client.get(changelist("enrollment"), {"q": grad_student.user.username})
     assert [e.pk for e in r.context["cl"].result_list] == [grad_student.pk]
 
 
-def test_extension_admin_says_no_medical_information(admin_client, everything):  # type: ignore[no-untyped-def]
+def test_extension_admin_says_no_medical_information(admin_client, everything):
     for url in (
         change("extension", everything["extension"].pk),
         reverse("admin:courses_extension_add"),
@@ -148,7 +148,7 @@ def test_extension_admin_says_no_medical_information(admin_client, everything): 
         assert "Only the Dean of Students confirmation reference" in html
 
 
-def test_extension_added_in_admin_records_who_granted_it(admin_client, student, assignment):  # type: ignore[no-untyped-def]
+def test_extension_added_in_admin_records_who_granted_it(admin_client, student, assignment):
     due = (assignment.due_at + timedelta(days=4)).astimezone(UTC)
     r = admin_client.post(
         reverse("admin:courses_extension_add"),
@@ -166,7 +166,7 @@ def test_extension_added_in_admin_records_who_granted_it(admin_client, student, 
     assert extension.reference == "DOS-2021-0099"
 
 
-def test_extension_reference_must_be_a_token(admin_client, student, assignment):  # type: ignore[no-untyped-def]
+def test_extension_reference_must_be_a_token(admin_client, student, assignment):
     due = assignment.due_at + timedelta(days=4)
     r = admin_client.post(
         reverse("admin:courses_extension_add"),
@@ -182,7 +182,7 @@ def test_extension_reference_must_be_a_token(admin_client, student, assignment):
     assert not assignment.extensions.exists()
 
 
-def test_group_membership_takes_the_groups_course(admin_client, course, student):  # type: ignore[no-untyped-def]
+def test_group_membership_takes_the_groups_course(admin_client, course, student):
     group = ProjectGroupFactory(course=course)
     r = admin_client.post(
         reverse("admin:courses_groupmembership_add"),
@@ -200,7 +200,7 @@ def test_group_membership_takes_the_groups_course(admin_client, course, student)
     assert "already in a project group in this course" in r.content.decode()
 
 
-def test_group_inline_adds_members(admin_client, course, student, grad_student):  # type: ignore[no-untyped-def]
+def test_group_inline_adds_members(admin_client, course, student, grad_student):
     group = ProjectGroupFactory(course=course, name="Team", join_code="TEAM0001")
     prefix = "memberships"
     data = {
@@ -224,14 +224,14 @@ def test_group_inline_adds_members(admin_client, course, student, grad_student):
 # Changelist query counts: flat from 5 to 200 rows
 
 
-def count_queries(client, url: str, params: dict | None = None) -> int:  # type: ignore[no-untyped-def]
+def count_queries(client, url: str, params: dict | None = None) -> int:
     with CaptureQueriesContext(connection) as ctx:
         r = client.get(url, params or {})
     assert r.status_code == 200
     return len(ctx.captured_queries)
 
 
-def add_enrollments(sections, n: int) -> None:  # type: ignore[no-untyped-def]
+def add_enrollments(sections, n: int) -> None:
     start = User.objects.count()
     users = User.objects.bulk_create(
         [User(username=f"adm{start + i}", password="!") for i in range(n)]
@@ -250,7 +250,7 @@ def add_enrollments(sections, n: int) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def add_assignments(course, category, n: int) -> None:  # type: ignore[no-untyped-def]
+def add_assignments(course, category, n: int) -> None:
     now = datetime.now(UTC)
     first = Assignment.objects.count()
     Assignment.objects.bulk_create(
@@ -268,7 +268,7 @@ def add_assignments(course, category, n: int) -> None:  # type: ignore[no-untype
     )
 
 
-def test_enrollment_changelist_queries_do_not_grow(admin_client, course, sections):  # type: ignore[no-untyped-def]
+def test_enrollment_changelist_queries_do_not_grow(admin_client, course, sections):
     EnrollmentFactory(course=course, section=None, role="instructor")
     add_enrollments(sections, 4)
     url = changelist("enrollment")
@@ -283,7 +283,7 @@ def test_enrollment_changelist_queries_do_not_grow(admin_client, course, section
     )
 
 
-def test_assignment_changelist_queries_do_not_grow(admin_client, course, homework):  # type: ignore[no-untyped-def]
+def test_assignment_changelist_queries_do_not_grow(admin_client, course, homework):
     bonus = CategoryFactory(course=course, slug="participation", weight=Decimal(3), bonus=True)
     AssignmentFactory(course=course, category=bonus)
     add_assignments(course, homework, 4)
@@ -321,7 +321,7 @@ def test_assignment_changelist_queries_do_not_grow(admin_client, course, homewor
         ("section", lambda c, h, i: EnrollmentFactory(course=c, section__course=c)),
     ],
 )
-def test_other_changelists_do_not_grow(admin_client, course, homework, model, factory):  # type: ignore[no-untyped-def]
+def test_other_changelists_do_not_grow(admin_client, course, homework, model, factory):
     for i in range(3):
         factory(course, homework, i)
     small = count_queries(admin_client, changelist(model))
@@ -330,7 +330,7 @@ def test_other_changelists_do_not_grow(admin_client, course, homework, model, fa
     assert count_queries(admin_client, changelist(model)) == small
 
 
-def test_assignment_form_names_each_categorys_course(admin_client, everything):  # type: ignore[no-untyped-def]
+def test_assignment_form_names_each_categorys_course(admin_client, everything):
     html = admin_client.get(change("assignment", everything["assignment"].pk)).content.decode()
     assert f"{everything['course'].slug}: homework (80.00%)" in html
     assert f"{everything['course'].slug}: participation (3.00% bonus)" in html

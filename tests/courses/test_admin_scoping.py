@@ -47,7 +47,7 @@ GOOD_ROSTER = Path(__file__).parent / "rosters" / "good.csv"
 INSTRUCTORS, TAS = STAFF_GROUPS["instructor"], STAFF_GROUPS["ta"]
 
 
-def one_of_each(course: Course, tag: str) -> dict:  # type: ignore[type-arg]
+def one_of_each(course: Course, tag: str) -> dict:
     """One row of every model in ``course``; ``tag`` makes its names unique."""
     section = SectionFactory(course=course, code=f"SEC-{tag}")
     category = CategoryFactory(course=course, slug=f"cat-{tag}")
@@ -70,7 +70,7 @@ def one_of_each(course: Course, tag: str) -> dict:  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def mine(course, sections):  # type: ignore[no-untyped-def]
+def mine(course, sections):
     """The Deep Learning course, its staff and students imported from the good roster (frank
     teaches, erin is a TA, alice and bob are students), and one row of each model."""
     roster_import(course_slug=course.slug, path=GOOD_ROSTER)
@@ -78,7 +78,7 @@ def mine(course, sections):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def theirs(db):  # type: ignore[no-untyped-def]
+def theirs(db):
     """Another course, with one row of each model, that frank and erin have nothing to do with."""
     return one_of_each(CourseFactory(slug="other-course", title="Secret Seminar"), "theirs")
 
@@ -88,7 +88,7 @@ def login(client: Client, username: str) -> Client:
     return client
 
 
-def course_of(model: str, obj) -> int:  # type: ignore[no-untyped-def]
+def course_of(model: str, obj) -> int:
     if model == "course":
         return obj.pk
     if model in ("question", "extension"):
@@ -99,7 +99,7 @@ def course_of(model: str, obj) -> int:  # type: ignore[no-untyped-def]
 # The roster import lets staff in
 
 
-def test_the_roster_import_makes_instructors_and_tas_staff(mine):  # type: ignore[no-untyped-def]
+def test_the_roster_import_makes_instructors_and_tas_staff(mine):
     people = {u.username: u for u in User.objects.filter(enrollments__course=mine["course"])}
     assert {name for name, u in people.items() if u.is_staff} == {"erin", "frank"}
     assert not any(u.is_superuser for u in people.values())
@@ -108,7 +108,7 @@ def test_the_roster_import_makes_instructors_and_tas_staff(mine):  # type: ignor
     assert not people["alice"].groups.exists()
 
 
-def test_staff_groups_hold_exactly_their_permissions(mine):  # type: ignore[no-untyped-def]
+def test_staff_groups_hold_exactly_their_permissions(mine):
     def codenames(name: str) -> set[str]:
         return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
 
@@ -128,7 +128,7 @@ def test_staff_groups_hold_exactly_their_permissions(mine):  # type: ignore[no-u
     assert codenames(TAS) == {f"view_{model}" for model in [*rows, "course"]}
 
 
-def test_staff_groups_ensure_mends_groups_and_then_only_reads(mine):  # type: ignore[no-untyped-def]
+def test_staff_groups_ensure_mends_groups_and_then_only_reads(mine):
     tas = Group.objects.get(name=TAS)
     tas.permissions.add(Permission.objects.get(codename="add_extension"))
     tas.permissions.remove(Permission.objects.get(codename="view_course"))
@@ -145,7 +145,7 @@ def test_staff_groups_ensure_mends_groups_and_then_only_reads(mine):  # type: ig
     assert [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT")] == []
 
 
-def test_an_instructor_from_the_roster_can_log_into_the_admin(mine, client):  # type: ignore[no-untyped-def]
+def test_an_instructor_from_the_roster_can_log_into_the_admin(mine, client):
     frank = User.objects.get(username="frank")
     frank.set_password(PASSWORD)  # the roster makes no password; the portal's reset sets one
     frank.save()
@@ -161,7 +161,7 @@ def test_an_instructor_from_the_roster_can_log_into_the_admin(mine, client):  # 
 
 
 @pytest.mark.parametrize("username", ["alice", "dave"])
-def test_a_student_cannot_enter_the_admin(mine, client, username):  # type: ignore[no-untyped-def]
+def test_a_student_cannot_enter_the_admin(mine, client, username):
     login(client, username)
     for url in (reverse("admin:index"), changelist("assignment")):
         r = client.get(url)
@@ -169,7 +169,7 @@ def test_a_student_cannot_enter_the_admin(mine, client, username):  # type: igno
         assert r["Location"].startswith(reverse("admin:login"))
 
 
-def test_staff_status_is_given_never_taken_and_superusers_are_left_alone(  # type: ignore[no-untyped-def]
+def test_staff_status_is_given_never_taken_and_superusers_are_left_alone(
     course, sections, tmp_path
 ):
     root = User.objects.create_superuser("root", "root@example.edu", "pw-root-123")
@@ -190,7 +190,7 @@ def test_staff_status_is_given_never_taken_and_superusers_are_left_alone(  # typ
     assert tutor.is_staff and not tutor.is_superuser
 
 
-def test_an_existing_instructor_is_let_in_once_and_then_nothing_is_written(course, sections):  # type: ignore[no-untyped-def]
+def test_an_existing_instructor_is_let_in_once_and_then_nothing_is_written(course, sections):
     # frank was imported before imports made staff: enrolled, but neither staff nor in a group.
     frank = UserFactory(
         username="frank", email="frank@example.edu", first_name="Frank", last_name="Fox, Jr."
@@ -216,7 +216,7 @@ def test_an_existing_instructor_is_let_in_once_and_then_nothing_is_written(cours
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_an_instructor_sees_only_their_courses_rows(mine, theirs, client, model):  # type: ignore[no-untyped-def]
+def test_an_instructor_sees_only_their_courses_rows(mine, theirs, client, model):
     login(client, "frank")
 
     r = client.get(changelist(model))
@@ -231,7 +231,7 @@ def test_an_instructor_sees_only_their_courses_rows(mine, theirs, client, model)
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_another_courses_row_is_not_found(mine, theirs, client, model):  # type: ignore[no-untyped-def]
+def test_another_courses_row_is_not_found(mine, theirs, client, model):
     login(client, "frank")
 
     assert client.get(change(model, mine[model].pk)).status_code == 200
@@ -241,7 +241,7 @@ def test_another_courses_row_is_not_found(mine, theirs, client, model):  # type:
     assert client.get(delete).status_code == 404
 
 
-def test_an_instructor_sees_their_enrollments_and_assignments(mine, theirs, client):  # type: ignore[no-untyped-def]
+def test_an_instructor_sees_their_enrollments_and_assignments(mine, theirs, client):
     login(client, "frank")
 
     r = client.get(changelist("enrollment"))
@@ -290,7 +290,7 @@ def assignment_form(assignment: Assignment, **changes: object) -> dict[str, obje
     return data
 
 
-def test_an_instructor_edits_their_assignment(mine, theirs, client):  # type: ignore[no-untyped-def]
+def test_an_instructor_edits_their_assignment(mine, theirs, client):
     login(client, "frank")
     assignment = mine["assignment"]
 
@@ -301,7 +301,7 @@ def test_an_instructor_edits_their_assignment(mine, theirs, client):  # type: ig
     assert assignment.title == "New"
 
 
-def test_an_instructor_cannot_move_an_assignment_to_another_course(mine, theirs, client):  # type: ignore[no-untyped-def]
+def test_an_instructor_cannot_move_an_assignment_to_another_course(mine, theirs, client):
     login(client, "frank")
     assignment = mine["assignment"]
     form = client.get(change("assignment", assignment.pk)).context["adminform"].form
@@ -330,7 +330,7 @@ def extension_form(assignment: Assignment, student: object, reference: str) -> d
     }
 
 
-def test_an_instructor_grants_extensions_to_their_students_only(mine, theirs, client):  # type: ignore[no-untyped-def]
+def test_an_instructor_grants_extensions_to_their_students_only(mine, theirs, client):
     login(client, "frank")
     assignment = mine["assignment"]
     alice = User.objects.get(username="alice")
@@ -364,7 +364,7 @@ def test_an_instructor_grants_extensions_to_their_students_only(mine, theirs, cl
     assert (extension.student, extension.granted_by.username) == (alice, "frank")
 
 
-def test_an_extension_needs_a_student_of_the_assignments_course(mine, client):  # type: ignore[no-untyped-def]
+def test_an_extension_needs_a_student_of_the_assignments_course(mine, client):
     # frank teaches a second course: its students are his, but not this assignment's.
     second = CourseFactory(slug="second-course")
     EnrollmentFactory(course=second, user=User.objects.get(username="frank"), role="instructor")
@@ -381,7 +381,7 @@ def test_an_extension_needs_a_student_of_the_assignments_course(mine, client):  
     assert not Extension.objects.filter(reference="DOS-2021-0103").exists()
 
 
-def test_people_are_looked_up_by_superusers_only(mine, client):  # type: ignore[no-untyped-def]
+def test_people_are_looked_up_by_superusers_only(mine, client):
     login(client, "frank")
 
     r = client.get(
@@ -392,7 +392,7 @@ def test_people_are_looked_up_by_superusers_only(mine, client):  # type: ignore[
     assert r.status_code == 403
 
 
-def test_an_instructor_cannot_add_or_delete_a_course(mine, client):  # type: ignore[no-untyped-def]
+def test_an_instructor_cannot_add_or_delete_a_course(mine, client):
     login(client, "frank")
 
     assert client.get(reverse("admin:courses_course_add")).status_code == 403
@@ -405,7 +405,7 @@ def test_an_instructor_cannot_add_or_delete_a_course(mine, client):  # type: ign
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_a_ta_views_but_does_not_change(mine, theirs, client, model):  # type: ignore[no-untyped-def]
+def test_a_ta_views_but_does_not_change(mine, theirs, client, model):
     login(client, "erin")
 
     r = client.get(changelist(model))
@@ -418,7 +418,7 @@ def test_a_ta_views_but_does_not_change(mine, theirs, client, model):  # type: i
     assert client.get(reverse(f"admin:courses_{model}_add")).status_code == 403
 
 
-def test_a_ta_cannot_edit_an_assignment_or_grant_an_extension(mine, client):  # type: ignore[no-untyped-def]
+def test_a_ta_cannot_edit_an_assignment_or_grant_an_extension(mine, client):
     login(client, "erin")
     assignment = mine["assignment"]
     alice = User.objects.get(username="alice")
@@ -434,7 +434,7 @@ def test_a_ta_cannot_edit_an_assignment_or_grant_an_extension(mine, client):  # 
     assert not Extension.objects.filter(reference="DOS-2021-0104").exists()
 
 
-def test_an_instructor_who_is_a_ta_elsewhere_only_views_there(mine, theirs, client):  # type: ignore[no-untyped-def]
+def test_an_instructor_who_is_a_ta_elsewhere_only_views_there(mine, theirs, client):
     frank = User.objects.get(username="frank")
     EnrollmentFactory(course=theirs["course"], user=frank, section=None, role="ta")
     Group.objects.get(name=TAS).user_set.add(frank)
@@ -467,7 +467,7 @@ def prof_from_roster(course: Course, folder: Path) -> None:
 
 def test_instructor_enrollment_changelist_queries_do_not_grow(
     course, sections, theirs, client, tmp_path
-):  # type: ignore[no-untyped-def]
+):
     prof_from_roster(course, tmp_path)
     add_enrollments(sections, 4)
     login(client, "prof")
@@ -484,7 +484,7 @@ def test_instructor_enrollment_changelist_queries_do_not_grow(
 
 def test_instructor_assignment_changelist_queries_do_not_grow(
     course, homework, theirs, client, tmp_path
-):  # type: ignore[no-untyped-def]
+):
     prof_from_roster(course, tmp_path)
     bonus = CategoryFactory(course=course, slug="participation", weight=Decimal(3), bonus=True)
     AssignmentFactory(course=course, category=bonus)
@@ -523,7 +523,7 @@ def test_instructor_assignment_changelist_queries_do_not_grow(
 )
 def test_instructor_other_changelists_do_not_grow(
     course, homework, theirs, client, tmp_path, model, factory
-):  # type: ignore[no-untyped-def]
+):
     prof_from_roster(course, tmp_path)
     login(client, "prof")
     for _ in range(5):
@@ -534,7 +534,7 @@ def test_instructor_other_changelists_do_not_grow(
     assert count_queries(client, changelist(model)) == small
 
 
-def test_instructor_extension_form_queries_do_not_grow(course, homework, theirs, client, tmp_path):  # type: ignore[no-untyped-def]
+def test_instructor_extension_form_queries_do_not_grow(course, homework, theirs, client, tmp_path):
     # The assignment and group choices name their course: read with them, not one by one.
     prof_from_roster(course, tmp_path)
     login(client, "prof")

@@ -40,15 +40,15 @@ def my_courses_url() -> str:
     return reverse("courses:my_courses")
 
 
-def course_url(course) -> str:  # type: ignore[no-untyped-def]
+def course_url(course) -> str:
     return reverse("courses:course_detail", kwargs={"course_slug": course.slug})
 
 
-def assignments_url(course) -> str:  # type: ignore[no-untyped-def]
+def assignments_url(course) -> str:
     return reverse("courses:assignment_list", kwargs={"course_slug": course.slug})
 
 
-def text_of(response) -> str:  # type: ignore[no-untyped-def]
+def text_of(response) -> str:
     """The page's text with tags dropped and white space collapsed, as a person reads it."""
     html = response.content.decode()
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
@@ -56,7 +56,7 @@ def text_of(response) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def dl_course(course, sections, homework):  # type: ignore[no-untyped-def]
+def dl_course(course, sections, homework):
     """The Deep Learning course as its config sets it: links with a note, a bonus category,
     an assignment with the default grace, one with none, one without collaboration."""
     course.links = [
@@ -112,7 +112,7 @@ def dl_course(course, sections, homework):  # type: ignore[no-untyped-def]
 # Login
 
 
-def test_login_page_has_labelled_fields_and_button(client):  # type: ignore[no-untyped-def]
+def test_login_page_has_labelled_fields_and_button(client):
     r = client.get(reverse("login"))
     assert r.status_code == 200
     html = r.content.decode()
@@ -122,7 +122,7 @@ def test_login_page_has_labelled_fields_and_button(client):  # type: ignore[no-u
     assert re.search(r'<button type="submit"[^>]*>Log in</button>', html)
 
 
-def test_login_goes_to_my_courses(client, student):  # type: ignore[no-untyped-def]
+def test_login_goes_to_my_courses(client, student):
     r = client.post(reverse("login"), {"username": student.user.username, "password": PASSWORD})
     assert r.status_code == 302
     assert r["Location"] == my_courses_url()
@@ -130,7 +130,7 @@ def test_login_goes_to_my_courses(client, student):  # type: ignore[no-untyped-d
     assert student.course.title in text_of(r)
 
 
-def test_bad_password_shows_a_clear_error(client, student):  # type: ignore[no-untyped-def]
+def test_bad_password_shows_a_clear_error(client, student):
     r = client.post(reverse("login"), {"username": student.user.username, "password": "nope"})
     assert r.status_code == 200
     text = text_of(r)
@@ -140,7 +140,7 @@ def test_bad_password_shows_a_clear_error(client, student):  # type: ignore[no-u
 
 
 @pytest.mark.parametrize("name", ["my_courses", "course_detail", "assignment_list"])
-def test_pages_require_login(client, course, name):  # type: ignore[no-untyped-def]
+def test_pages_require_login(client, course, name):
     kwargs = {} if name == "my_courses" else {"course_slug": course.slug}
     url = reverse(f"courses:{name}", kwargs=kwargs)
     r = client.get(url)
@@ -152,7 +152,7 @@ def test_pages_require_login(client, course, name):  # type: ignore[no-untyped-d
 
 
 @pytest.mark.parametrize("page", [course_url, assignments_url])
-def test_course_not_enrolled_in_is_a_404_page_with_the_message(client, student, page):  # type: ignore[no-untyped-def]
+def test_course_not_enrolled_in_is_a_404_page_with_the_message(client, student, page):
     other = CourseFactory(slug="someone-elses")
     client.force_login(student.user)
     r = client.get(page(other))
@@ -164,7 +164,7 @@ def test_course_not_enrolled_in_is_a_404_page_with_the_message(client, student, 
     assert 'data-code="not_enrolled"' in r.content.decode()
 
 
-def test_a_course_that_does_not_exist_answers_the_same(client, student):  # type: ignore[no-untyped-def]
+def test_a_course_that_does_not_exist_answers_the_same(client, student):
     client.force_login(student.user)
     r = client.get("/courses/no-such-course/")
     assert r.status_code == 404
@@ -174,7 +174,7 @@ def test_a_course_that_does_not_exist_answers_the_same(client, student):  # type
 # My courses
 
 
-def test_my_courses_lists_each_enrollment(client, student):  # type: ignore[no-untyped-def]
+def test_my_courses_lists_each_enrollment(client, student):
     other = SectionFactory(
         course=CourseFactory(slug="nlp-fa21", title="Natural Language", term="Fall 2021"),
         code="CS7650",
@@ -194,13 +194,13 @@ def test_my_courses_lists_each_enrollment(client, student):  # type: ignore[no-u
     assert f'href="{course_url(other.course)}"' in html
 
 
-def test_my_courses_staff_without_section(client, instructor):  # type: ignore[no-untyped-def]
+def test_my_courses_staff_without_section(client, instructor):
     client.force_login(instructor.user)
     text = text_of(client.get(my_courses_url()))
     assert "My role Instructor" in text and "No section" in text
 
 
-def test_my_courses_empty_state(client, db):  # type: ignore[no-untyped-def]
+def test_my_courses_empty_state(client, db):
     user = UserFactory(username="newcomer")
     client.force_login(user)
     r = client.get(my_courses_url())
@@ -216,7 +216,7 @@ def test_my_courses_empty_state(client, db):  # type: ignore[no-untyped-def]
 
 def test_course_page_sections_with_counts_and_links(
     client, dl_course, sections, student, grad_student, ta
-):  # type: ignore[no-untyped-def]
+):
     EnrollmentFactory(section=sections["CS4803"], role="waitlisted")
     EnrollmentFactory(section=sections["CS4803"], role="sit_in")
     client.force_login(student.user)
@@ -233,7 +233,7 @@ def test_course_page_sections_with_counts_and_links(
     assert "Website https://example.edu/cs7643" in text
 
 
-def test_course_page_staff_list(client, dl_course, student, ta, instructor):  # type: ignore[no-untyped-def]
+def test_course_page_staff_list(client, dl_course, student, ta, instructor):
     client.force_login(student.user)
     text = text_of(client.get(course_url(dl_course)))
     assert f"{instructor.user.get_full_name()} Instructor" in text
@@ -241,7 +241,7 @@ def test_course_page_staff_list(client, dl_course, student, ta, instructor):  # 
     assert student.user.get_full_name() not in text.split("Staff", 1)[1].split("Sections", 1)[0]
 
 
-def test_course_page_policies_as_configured(client, dl_course, student):  # type: ignore[no-untyped-def]
+def test_course_page_policies_as_configured(client, dl_course, student):
     client.force_login(student.user)
     r = client.get(course_url(dl_course))
     text = text_of(r)
@@ -267,7 +267,7 @@ def test_course_page_policies_as_configured(client, dl_course, student):  # type
     assert f'href="{assignments_url(dl_course)}"' in r.content.decode()
 
 
-def test_course_page_refused_without_grace_and_groups(client, course, homework, student):  # type: ignore[no-untyped-def]
+def test_course_page_refused_without_grace_and_groups(client, course, homework, student):
     AssignmentFactory(course=course, category=homework, title="Quiz", grace_days=0)
     AssignmentFactory(
         course=course, category=homework, title="Project", group=True, group_min=3, group_max=4
@@ -281,7 +281,7 @@ def test_course_page_refused_without_grace_and_groups(client, course, homework, 
     assert "Group work, 3\N{EN DASH}4 people per group" in text
 
 
-def test_course_page_hides_unreleased_from_students(client, dl_course, homework, student, ta):  # type: ignore[no-untyped-def]
+def test_course_page_hides_unreleased_from_students(client, dl_course, homework, student, ta):
     AssignmentFactory(
         course=dl_course,
         category=homework,
@@ -299,7 +299,7 @@ def test_course_page_hides_unreleased_from_students(client, dl_course, homework,
 # The assignment list
 
 
-def test_deadlines_in_the_course_zone(client, dl_course, student):  # type: ignore[no-untyped-def]
+def test_deadlines_in_the_course_zone(client, dl_course, student):
     client.force_login(student.user)
     r = client.get(assignments_url(dl_course))
     assert r.status_code == 200
@@ -318,7 +318,7 @@ def test_deadlines_in_the_course_zone(client, dl_course, student):  # type: igno
     assert "Survey Participation bonus 100 From the start" in text
 
 
-def test_summer_deadline_shows_daylight_time(client, course, homework, student):  # type: ignore[no-untyped-def]
+def test_summer_deadline_shows_daylight_time(client, course, homework, student):
     AssignmentFactory(
         course=course,
         category=homework,
@@ -330,7 +330,7 @@ def test_summer_deadline_shows_daylight_time(client, course, homework, student):
     assert "Wed Jun 30 2021, 11:59 PM EDT" in text_of(client.get(assignments_url(course)))
 
 
-def test_another_zone_is_shown_in_its_own_time(client, db):  # type: ignore[no-untyped-def]
+def test_another_zone_is_shown_in_its_own_time(client, db):
     course = CourseFactory(slug="ml-berlin", timezone="Europe/Berlin")
     enrollment = EnrollmentFactory(section=SectionFactory(course=course), course=course)
     AssignmentFactory(course=course, title="Blatt 1", release_at=None, due_at=HW1_DUE)
@@ -339,7 +339,7 @@ def test_another_zone_is_shown_in_its_own_time(client, db):  # type: ignore[no-u
     assert "Sat Feb 13 2021, 5:59 AM CET" in text
 
 
-def test_time_left(client, course, homework, student):  # type: ignore[no-untyped-def]
+def test_time_left(client, course, homework, student):
     now = datetime.now(UTC)
     AssignmentFactory(
         course=course, category=homework, title="Soon", due_at=now + timedelta(days=3, hours=5)
@@ -361,7 +361,7 @@ def test_time_left(client, course, homework, student):  # type: ignore[no-untype
     assert lefts["Soon"].startswith("3 days") and lefts["Soon"].endswith("left")
 
 
-def test_extension_is_shown_to_that_student_only(client, dl_course, student, grad_student):  # type: ignore[no-untyped-def]
+def test_extension_is_shown_to_that_student_only(client, dl_course, student, grad_student):
     hw1 = Assignment.objects.get(course=dl_course, slug="hw1")
     ExtensionFactory(
         assignment=hw1, student=student.user, due_at=datetime(2021, 2, 18, 4, 59, tzinfo=UTC)
@@ -380,7 +380,7 @@ def test_extension_is_shown_to_that_student_only(client, dl_course, student, gra
     assert "HW1 Homework 100 Mon Jan 25 2021, 9:00 AM EST Fri Feb 12 2021, 11:59 PM EST" in text
 
 
-def test_points_per_level_with_extra_credit(client, dl_course, student, grad_student, instructor):  # type: ignore[no-untyped-def]
+def test_points_per_level_with_extra_credit(client, dl_course, student, grad_student, instructor):
     hw1 = Assignment.objects.get(course=dl_course, slug="hw1")
     QuestionFactory(assignment=hw1, slug="q1", points=Decimal(10))
     QuestionFactory(
@@ -402,7 +402,7 @@ def test_points_per_level_with_extra_credit(client, dl_course, student, grad_stu
 
 def test_unreleased_hidden_from_students_shown_to_staff(
     client, course, homework, student, ta, instructor
-):  # type: ignore[no-untyped-def]
+):
     AssignmentFactory(course=course, category=homework, title="Released")
     AssignmentFactory(
         course=course,
@@ -421,7 +421,7 @@ def test_unreleased_hidden_from_students_shown_to_staff(
         assert "Released Homework" in text
 
 
-def test_assignment_list_empty_state(client, course, student):  # type: ignore[no-untyped-def]
+def test_assignment_list_empty_state(client, course, student):
     client.force_login(student.user)
     assert "No assignment has been released" in text_of(client.get(assignments_url(course)))
 
@@ -429,7 +429,7 @@ def test_assignment_list_empty_state(client, course, student):  # type: ignore[n
 # Query counts: the same with 5 and with 500 students and assignments
 
 
-def grow(course, sections, *, students: int, assignments: int, viewer) -> None:  # type: ignore[no-untyped-def]
+def grow(course, sections, *, students: int, assignments: int, viewer) -> None:
     """Adds students (enrollments in both sections, every role a student can have) and
     assignments (two questions each, extensions for the viewer and others), in bulk."""
     start = User.objects.count()
@@ -496,7 +496,7 @@ def grow(course, sections, *, students: int, assignments: int, viewer) -> None: 
     )
 
 
-def count_queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
+def count_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200
@@ -504,7 +504,7 @@ def count_queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", ["student", "ta", "instructor"])
-def test_course_pages_query_counts_do_not_grow(client, course, sections, homework, role):  # type: ignore[no-untyped-def]
+def test_course_pages_query_counts_do_not_grow(client, course, sections, homework, role):
     CategoryFactory(course=course, slug="participation", weight=Decimal(3), bonus=True)
     section = None if role == "instructor" else sections["CS4803"]
     viewer = EnrollmentFactory(course=course, section=section, role=role)
@@ -525,7 +525,7 @@ def test_course_pages_query_counts_do_not_grow(client, course, sections, homewor
     assert all(n <= 12 for n in small.values()), small
 
 
-def test_my_courses_query_count_does_not_grow_with_enrollments(client, db):  # type: ignore[no-untyped-def]
+def test_my_courses_query_count_does_not_grow_with_enrollments(client, db):
     user = UserFactory()
     client.force_login(user)
 

@@ -45,7 +45,7 @@ def extensions_url(course: Any) -> str:
 
 
 @pytest.fixture
-def project(course):  # type: ignore[no-untyped-def]
+def project(course):
     cat = CategoryFactory(course=course, slug="project", weight=20)
     return AssignmentFactory(
         course=course,
@@ -65,7 +65,7 @@ def students(sections: Any, n: int) -> list[Any]:
 # --- links ----------------------------------------------------------------------------------------
 
 
-def test_course_page_links_to_groups_and_extensions(client, course, student, instructor):  # type: ignore[no-untyped-def]
+def test_course_page_links_to_groups_and_extensions(client, course, student, instructor):
     client.force_login(student.user)
     html = client.get(f"/courses/{course.slug}/").content.decode()
     assert f'href="{groups_url(course)}"' in html and "Project groups" in html
@@ -76,7 +76,7 @@ def test_course_page_links_to_groups_and_extensions(client, course, student, ins
 
 
 @pytest.mark.parametrize("page", [groups_url, extensions_url])
-def test_pages_need_login_and_enrollment(client, course, page):  # type: ignore[no-untyped-def]
+def test_pages_need_login_and_enrollment(client, course, page):
     r = client.get(page(course))
     assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
     outsider = EnrollmentFactory(role="student")
@@ -88,7 +88,7 @@ def test_pages_need_login_and_enrollment(client, course, page):  # type: ignore[
 # --- groups ---------------------------------------------------------------------------------------
 
 
-def test_create_share_join_and_see_members(client, course, sections, project):  # type: ignore[no-untyped-def]
+def test_create_share_join_and_see_members(client, course, sections, project):
     a, b, c = students(sections, 3)
     client.force_login(a.user)
     r = client.get(groups_url(course))
@@ -131,7 +131,7 @@ def test_create_share_join_and_see_members(client, course, sections, project):  
     assert GroupMembership.objects.filter(group=group).count() == 3
 
 
-def test_group_refusals_are_shown(client, course, sections, project):  # type: ignore[no-untyped-def]
+def test_group_refusals_are_shown(client, course, sections, project):
     a, b = students(sections, 2)
     client.force_login(a.user)
     client.post(groups_url(course), {"action": "create", "name": "Same"})
@@ -155,7 +155,7 @@ def test_group_refusals_are_shown(client, course, sections, project):  # type: i
     assert ProjectGroup.objects.count() == 1
 
 
-def test_leave_until_the_first_submission(client, course, sections, project):  # type: ignore[no-untyped-def]
+def test_leave_until_the_first_submission(client, course, sections, project):
     a, b = students(sections, 2)
     client.force_login(a.user)
     client.post(groups_url(course), {"action": "create", "name": "Leavers"})
@@ -184,7 +184,7 @@ def test_leave_until_the_first_submission(client, course, sections, project):  #
     assert GroupMembership.objects.filter(group=group, user=a.user).exists()
 
 
-def test_last_member_leaving_removes_the_group(client, course, sections, project):  # type: ignore[no-untyped-def]
+def test_last_member_leaving_removes_the_group(client, course, sections, project):
     (a,) = students(sections, 1)
     client.force_login(a.user)
     client.post(groups_url(course), {"action": "create", "name": "Solo"})
@@ -192,7 +192,7 @@ def test_last_member_leaving_removes_the_group(client, course, sections, project
     assert not ProjectGroup.objects.exists()
 
 
-def test_no_group_work_in_the_course(client, course, sections):  # type: ignore[no-untyped-def]
+def test_no_group_work_in_the_course(client, course, sections):
     (a,) = students(sections, 1)
     client.force_login(a.user)
     assert "This course has no group assignments." in text_of(client.get(groups_url(course)))
@@ -200,7 +200,7 @@ def test_no_group_work_in_the_course(client, course, sections):  # type: ignore[
     assert r.status_code == 409 and "This course has no group assignments." in text_of(r)
 
 
-def test_staff_see_every_group_and_sit_ins_cannot_form_one(client, course, sections, project, ta):  # type: ignore[no-untyped-def]
+def test_staff_see_every_group_and_sit_ins_cannot_form_one(client, course, sections, project, ta):
     a, b, c = students(sections, 3)
     for name, members in (("Alpha", [a, b]), ("Beta", [c])):
         g = ProjectGroup.objects.create(course=course, name=name, join_code=f"CODE{name}")
@@ -222,7 +222,7 @@ def test_staff_see_every_group_and_sit_ins_cannot_form_one(client, course, secti
     assert "only students form project groups" in text and "Alpha" not in text
 
 
-def test_groups_page_query_count_is_flat(client, course, sections, project, ta):  # type: ignore[no-untyped-def]
+def test_groups_page_query_count_is_flat(client, course, sections, project, ta):
     client.force_login(ta.user)
     counts = []
     for n in (3, 30):
@@ -243,7 +243,7 @@ def test_groups_page_query_count_is_flat(client, course, sections, project, ta):
 # --- extensions -----------------------------------------------------------------------------------
 
 
-def test_instructor_records_an_extension_in_the_course_zone(  # type: ignore[no-untyped-def]
+def test_instructor_records_an_extension_in_the_course_zone(
     client, course, instructor, student, assignment
 ):
     client.force_login(instructor.user)
@@ -299,7 +299,7 @@ def test_instructor_records_an_extension_in_the_course_zone(  # type: ignore[no-
     assert "Extension updated" in text_of(client.get(extensions_url(course)))
 
 
-def test_the_student_sees_the_extended_deadline(client, course, instructor, student, assignment):  # type: ignore[no-untyped-def]
+def test_the_student_sees_the_extended_deadline(client, course, instructor, student, assignment):
     client.force_login(instructor.user)
     client.post(
         extensions_url(course),
@@ -330,7 +330,7 @@ def test_the_student_sees_the_extended_deadline(client, course, instructor, stud
         ({"due_at": ""}, 400, "Give the new due date as a date and a time"),
     ],
 )
-def test_grant_refusals_are_shown_and_store_nothing(  # type: ignore[no-untyped-def]
+def test_grant_refusals_are_shown_and_store_nothing(
     client, course, instructor, student, assignment, data, status, message
 ):
     client.force_login(instructor.user)
@@ -351,7 +351,7 @@ def test_grant_refusals_are_shown_and_store_nothing(  # type: ignore[no-untyped-
         assert 'value="ghost"' in r.content.decode()
 
 
-def test_revoke(client, course, instructor, student, assignment):  # type: ignore[no-untyped-def]
+def test_revoke(client, course, instructor, student, assignment):
     ext = ExtensionFactory(assignment=assignment, student=student.user, reference="DOS-7")
     client.force_login(instructor.user)
     r = client.get(extensions_url(course))
@@ -369,7 +369,7 @@ def test_revoke(client, course, instructor, student, assignment):  # type: ignor
     assert r.status_code == 404
 
 
-def test_ta_reads_the_list_only(client, course, ta, student, assignment):  # type: ignore[no-untyped-def]
+def test_ta_reads_the_list_only(client, course, ta, student, assignment):
     ext = ExtensionFactory(assignment=assignment, student=student.user, reference="DOS-7")
     client.force_login(ta.user)
     r = client.get(extensions_url(course))
@@ -395,7 +395,7 @@ def test_ta_reads_the_list_only(client, course, ta, student, assignment):  # typ
     assert Extension.objects.get().reference == "DOS-7"
 
 
-def test_a_student_sees_only_their_own(client, course, homework, sections, student, assignment):  # type: ignore[no-untyped-def]
+def test_a_student_sees_only_their_own(client, course, homework, sections, student, assignment):
     other = EnrollmentFactory(section=sections["CS4803"], role="student")
     hw2 = AssignmentFactory(course=course, category=homework, slug="hw2", title="HW2")
     ExtensionFactory(
@@ -430,7 +430,7 @@ def test_a_student_sees_only_their_own(client, course, homework, sections, stude
     assert r.status_code == 403 and Extension.objects.count() == 2
 
 
-def test_extensions_page_query_count_is_flat(client, course, homework, sections, instructor):  # type: ignore[no-untyped-def]
+def test_extensions_page_query_count_is_flat(client, course, homework, sections, instructor):
     client.force_login(instructor.user)
     counts = []
     for n in (3, 30):

@@ -484,7 +484,7 @@ def test_rounding_base_and_bonus_separately_would_lose_a_cent():
         ([HOMEWORK], [assignment("hw1", extra=-1)], {}, "extra_credit_points must not be"),
         ([HOMEWORK], [assignment("hw1", threshold=-1)], {}, "readiness_threshold must not be"),
         ([HOMEWORK], [assignment("hw1")], {"hw1": Score(D("NaN"))}, "score must be a finite"),
-        ([HOMEWORK], [assignment("hw1")], {"hw1": Score(1.5)}, "score must be a Decimal"),  # type: ignore[arg-type]
+        ([HOMEWORK], [assignment("hw1")], {"hw1": Score(1.5)}, "score must be a Decimal"),
     ],
 )
 def test_bad_input_is_refused(categories, assignments, scores, message):

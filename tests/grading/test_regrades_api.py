@@ -576,7 +576,7 @@ def test_a_ta_resolves_with_a_score_and_the_history_keeps_the_old_points(
         (None, Decimal(70), "staff", ta.user.pk),
         (Decimal(70), Decimal("85.50"), "regrade", ta.user.pk),
     ]
-    assert grade.changes.last().regrade_request_id == regrade.pk  # type: ignore[union-attr]
+    assert grade.changes.last().regrade_request_id == regrade.pk
 
 
 def test_resolving_twice_is_refused(

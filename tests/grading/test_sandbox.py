@@ -79,7 +79,7 @@ def test_limits_prlimit_arguments() -> None:
 )
 def test_limits_refuse_nonsense(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
-        Limits(**kwargs)  # type: ignore[arg-type]
+        Limits(**kwargs)
 
 
 def _result(**kwargs: object) -> SandboxResult:
@@ -94,7 +94,7 @@ def _result(**kwargs: object) -> SandboxResult:
         "limits": Limits(wall_seconds=60, memory_mb=512, max_processes=32, max_file_mb=8),
     }
     fields.update(kwargs)
-    return SandboxResult(**fields)  # type: ignore[arg-type]
+    return SandboxResult(**fields)
 
 
 @pytest.mark.parametrize(

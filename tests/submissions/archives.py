@@ -77,7 +77,7 @@ class _Unseekable(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, b: bytes) -> int:  # type: ignore[override]
+    def write(self, b: bytes) -> int:
         return self.buf.write(b)
 
 
@@ -223,7 +223,7 @@ def make_tar(
 ) -> bytes:
     """Entries are (name, bytes) for files, (name/, None) for folders, or ready TarInfos."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=f"w:{compression}", format=tar_format) as tf:  # type: ignore[call-overload]
+    with tarfile.open(fileobj=buf, mode=f"w:{compression}", format=tar_format) as tf:
         for entry in entries:
             if isinstance(entry, tarfile.TarInfo):
                 tf.addfile(entry)

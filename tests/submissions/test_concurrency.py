@@ -57,7 +57,7 @@ class _ServerThread(LiveServerThread):
 
 
 @pytest.fixture
-def port(transactional_db, settings):  # type: ignore[no-untyped-def]
+def port(transactional_db, settings):
     """A live server in this process, on 127.0.0.1; each request thread has its own
     database connection, closed when the request ends."""
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
@@ -72,7 +72,7 @@ def port(transactional_db, settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def rush(transactional_db):  # type: ignore[no-untyped-def]
+def rush(transactional_db):
     """One course with an open assignment and 50 students, each with an API token."""
     course = CourseFactory(slug="rush")
     section = SectionFactory(course=course, code="CS4803", capacity=STUDENTS)
@@ -149,7 +149,7 @@ def fire(jobs: list) -> list[Reply]:
     """Runs every job in its own thread, all released at the same moment."""
     gate = threading.Barrier(len(jobs), timeout=TIMEOUT_S)
 
-    def run(job):  # type: ignore[no-untyped-def]
+    def run(job):
         gate.wait()
         return job()
 
@@ -157,7 +157,7 @@ def fire(jobs: list) -> list[Reply]:
         return list(pool.map(run, jobs))
 
 
-def submissions_path(assignment) -> str:  # type: ignore[no-untyped-def]
+def submissions_path(assignment) -> str:
     return f"/api/v1/courses/{assignment.course.slug}/assignments/{assignment.slug}/submissions/"
 
 

@@ -98,7 +98,7 @@ def submit(client: Any, a: Any, files: list[Any] | None = None, **data: Any) -> 
 # --- the assignment page ------------------------------------------------------------------------
 
 
-def test_assignment_page_for_a_student(client, course, student, assignment):  # type: ignore[no-untyped-def]
+def test_assignment_page_for_a_student(client, course, student, assignment):
     course.links = [
         {"name": "website", "url": "https://example.edu/dl", "note": ""},
         {"name": "dean_of_students", "url": "https://studentlife.example.edu/", "note": ""},
@@ -131,13 +131,13 @@ def test_assignment_page_for_a_student(client, course, student, assignment):  # 
     assert "Nothing handed in yet." in text
 
 
-def test_the_assignment_list_links_to_each_page(client, course, student, assignment):  # type: ignore[no-untyped-def]
+def test_the_assignment_list_links_to_each_page(client, course, student, assignment):
     client.force_login(student.user)
     r = client.get(f"/courses/{course.slug}/assignments/")
     assert f'href="{page_url(assignment)}"' in r.content.decode()
 
 
-def test_extension_shows_on_the_page(client, course, homework, student):  # type: ignore[no-untyped-def]
+def test_extension_shows_on_the_page(client, course, homework, student):
     hw = AssignmentFactory(
         course=course,
         category=homework,
@@ -153,7 +153,7 @@ def test_extension_shows_on_the_page(client, course, homework, student):  # type
     assert has_form(r)
 
 
-def test_closed_assignment_says_why_and_has_no_form(client, course, homework, student):  # type: ignore[no-untyped-def]
+def test_closed_assignment_says_why_and_has_no_form(client, course, homework, student):
     hw = AssignmentFactory(
         course=course,
         category=homework,
@@ -172,7 +172,7 @@ def test_closed_assignment_says_why_and_has_no_form(client, course, homework, st
     assert "Time left Closed" in text_of(r)
 
 
-def test_no_grace_closed_and_accept_late(client, course, homework, student):  # type: ignore[no-untyped-def]
+def test_no_grace_closed_and_accept_late(client, course, homework, student):
     quiz = AssignmentFactory(
         course=course,
         category=homework,
@@ -200,7 +200,7 @@ def test_no_grace_closed_and_accept_late(client, course, homework, student):  # 
 
 
 @pytest.mark.parametrize("role", ["sit_in", "ta", "instructor"])
-def test_sit_ins_and_staff_see_no_form(client, course, sections, assignment, role):  # type: ignore[no-untyped-def]
+def test_sit_ins_and_staff_see_no_form(client, course, sections, assignment, role):
     section = sections["CS4803"] if role != "instructor" else None
     who = EnrollmentFactory(course=course, section=section, role=role)
     client.force_login(who.user)
@@ -216,7 +216,7 @@ def test_sit_ins_and_staff_see_no_form(client, course, sections, assignment, rol
         assert "Staff do not submit here" in text_of(r)
 
 
-def test_sit_in_post_is_refused_with_the_message(client, course, assignment):  # type: ignore[no-untyped-def]
+def test_sit_in_post_is_refused_with_the_message(client, course, assignment):
     sit_in = EnrollmentFactory(course=course, section=None, role="sit_in")
     client.force_login(sit_in.user)
     r = submit(client, assignment)
@@ -225,7 +225,7 @@ def test_sit_in_post_is_refused_with_the_message(client, course, assignment):  #
     assert not Submission.objects.exists() and stored_files() == []
 
 
-def test_not_released_and_not_enrolled_are_404(client, course, homework, student):  # type: ignore[no-untyped-def]
+def test_not_released_and_not_enrolled_are_404(client, course, homework, student):
     future = AssignmentFactory(
         course=course,
         category=homework,
@@ -243,7 +243,7 @@ def test_not_released_and_not_enrolled_are_404(client, course, homework, student
     assert client.post(page_url(future), {"files": [upload()]}).status_code == 404
 
 
-def test_login_required(client, assignment):  # type: ignore[no-untyped-def]
+def test_login_required(client, assignment):
     r = client.get(page_url(assignment))
     assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
 
@@ -251,7 +251,7 @@ def test_login_required(client, assignment):  # type: ignore[no-untyped-def]
 # --- handing work in ----------------------------------------------------------------------------
 
 
-def test_upload_redirects_to_the_receipt_on_time(client, sections, student, assignment):  # type: ignore[no-untyped-def]
+def test_upload_redirects_to_the_receipt_on_time(client, sections, student, assignment):
     mate = EnrollmentFactory(section=sections["CS7643"], role="student")
     client.force_login(student.user)
     code = b"def f():\n    return 42\n" * 100
@@ -285,7 +285,7 @@ def test_upload_redirects_to_the_receipt_on_time(client, sections, student, assi
         assert f'href="/submissions/{sub.pk}/files/{f.pk}/"' in html
 
 
-def test_the_time_of_arrival_decides(client, course, homework, student, monkeypatch):  # type: ignore[no-untyped-def]
+def test_the_time_of_arrival_decides(client, course, homework, student, monkeypatch):
     """request.received_at (stamped before the body is read) goes to the service."""
     hw = AssignmentFactory(
         course=course,
@@ -304,7 +304,7 @@ def test_the_time_of_arrival_decides(client, course, homework, student, monkeypa
     assert sub.timing == "on_time" and sub.submitted_at == arrived
 
 
-def test_in_grace_and_late_receipts(client, course, homework, student):  # type: ignore[no-untyped-def]
+def test_in_grace_and_late_receipts(client, course, homework, student):
     in_grace = AssignmentFactory(
         course=course,
         category=homework,
@@ -331,7 +331,7 @@ def test_in_grace_and_late_receipts(client, course, homework, student):  # type:
     assert "Timing Late after the grace period" in text and "No grace period" in text
 
 
-def test_extended_receipt(client, course, homework, student):  # type: ignore[no-untyped-def]
+def test_extended_receipt(client, course, homework, student):
     hw = AssignmentFactory(
         course=course,
         category=homework,
@@ -446,7 +446,7 @@ REFUSALS = {
 
 
 @pytest.mark.parametrize("case", sorted(REFUSALS))
-def test_every_refusal_shows_the_apis_message_and_stores_nothing(  # type: ignore[no-untyped-def]
+def test_every_refusal_shows_the_apis_message_and_stores_nothing(
     client, sections, student, assignment, case
 ):
     setup, data, status, code, part = REFUSALS[case]
@@ -479,7 +479,7 @@ def test_every_refusal_shows_the_apis_message_and_stores_nothing(  # type: ignor
         assert f'value="ghost, {mate.user.username}"' in html
 
 
-def test_closed_by_the_time_it_arrived_shows_why(client, course, homework, student):  # type: ignore[no-untyped-def]
+def test_closed_by_the_time_it_arrived_shows_why(client, course, homework, student):
     hw = AssignmentFactory(
         course=course,
         category=homework,
@@ -499,7 +499,7 @@ def test_closed_by_the_time_it_arrived_shows_why(client, course, homework, stude
     assert not has_form(r)
 
 
-def test_the_upload_limit_is_checked_before_the_csrf_token(client, student, assignment):  # type: ignore[no-untyped-def]
+def test_the_upload_limit_is_checked_before_the_csrf_token(client, student, assignment):
     """The per-assignment limit is in place before the CSRF check parses the body: an
     oversized upload without a token is a 413 with the message, not a 403."""
     assignment.max_upload_mb = 1
@@ -525,7 +525,7 @@ def test_the_upload_limit_is_checked_before_the_csrf_token(client, student, assi
     assert r.status_code == 302 and Submission.objects.count() == 1
 
 
-def test_the_script_gets_json(client, student, assignment):  # type: ignore[no-untyped-def]
+def test_the_script_gets_json(client, student, assignment):
     client.force_login(student.user)
     xhr = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest", "HTTP_ACCEPT": "application/json"}
     r = client.post(page_url(assignment), {"files": [upload()]}, **xhr)
@@ -547,7 +547,7 @@ def test_the_script_gets_json(client, student, assignment):  # type: ignore[no-u
 # --- history ------------------------------------------------------------------------------------
 
 
-def test_history_newest_first_with_the_one_that_counts(client, student, assignment):  # type: ignore[no-untyped-def]
+def test_history_newest_first_with_the_one_that_counts(client, student, assignment):
     client.force_login(student.user)
     for name in ("a.py", "b.py", "c.py"):
         assert submit(client, assignment, files=[upload(name)]).status_code == 302
@@ -561,7 +561,7 @@ def test_history_newest_first_with_the_one_that_counts(client, student, assignme
     assert f'href="/submissions/{newest.pk}/files/{newest.files.get().pk}/"' in history
 
 
-def test_group_history_is_shared(client, course, sections):  # type: ignore[no-untyped-def]
+def test_group_history_is_shared(client, course, sections):
     cat = CategoryFactory(course=course, slug="project", weight=20)
     project = AssignmentFactory(
         course=course, category=cat, slug="project", group=True, group_min=2, group_max=3
@@ -586,7 +586,7 @@ def test_group_history_is_shared(client, course, sections):  # type: ignore[no-u
 # --- receipt and downloads ----------------------------------------------------------------------
 
 
-def test_receipt_and_downloads_for_owner_and_staff_only(client, sections, student, assignment, ta):  # type: ignore[no-untyped-def]
+def test_receipt_and_downloads_for_owner_and_staff_only(client, sections, student, assignment, ta):
     client.force_login(student.user)
     data = b"secret answer\n"
     receipt = submit(client, assignment, files=[upload("answer.txt", data)])["Location"]
@@ -623,7 +623,7 @@ def test_receipt_and_downloads_for_owner_and_staff_only(client, sections, studen
 
 
 @pytest.fixture
-def handed_in(client, sections, student, grad_student, assignment):  # type: ignore[no-untyped-def]
+def handed_in(client, sections, student, grad_student, assignment):
     """Three submissions: the undergraduate twice (on time), the graduate once (in grace)."""
     client.force_login(student.user)
     submit(client, assignment, files=[upload("a.py", b"first")])
@@ -637,7 +637,7 @@ def handed_in(client, sections, student, grad_student, assignment):  # type: ign
 
 def test_staff_list_is_for_staff_only(
     client, course, sections, student, assignment, ta, instructor
-):  # type: ignore[no-untyped-def]
+):
     for who, status in ((student, 404), (ta, 200), (instructor, 200)):
         client.force_login(who.user)
         assert client.get(staff_url(assignment)).status_code == status
@@ -648,7 +648,7 @@ def test_staff_list_is_for_staff_only(
     assert r.status_code == 404 and "Only the course's TAs and instructors" in text_of(r)
 
 
-def test_staff_list_rows_and_filters(client, student, grad_student, assignment, ta, handed_in):  # type: ignore[no-untyped-def]
+def test_staff_list_rows_and_filters(client, student, grad_student, assignment, ta, handed_in):
     client.force_login(ta.user)
     r = client.get(staff_url(assignment))
     assert r.status_code == 200
@@ -680,7 +680,7 @@ def test_staff_list_rows_and_filters(client, student, grad_student, assignment, 
 
 def test_staff_zip_holds_every_listed_file(
     client, student, grad_student, assignment, ta, handed_in
-):  # type: ignore[no-untyped-def]
+):
     client.force_login(ta.user)
     r = client.get(zip_url(assignment))
     assert r.status_code == 200 and r["Content-Type"] == "application/zip"
@@ -699,7 +699,7 @@ def test_staff_zip_holds_every_listed_file(
         assert zf.namelist() == [f"{g}/1-in_grace/g.py"]
 
 
-def test_staff_zip_names_group_folders_safely(client, course, sections, ta):  # type: ignore[no-untyped-def]
+def test_staff_zip_names_group_folders_safely(client, course, sections, ta):
     cat = CategoryFactory(course=course, slug="project", weight=20)
     project = AssignmentFactory(
         course=course, category=cat, slug="project", group=True, group_min=1, group_max=3
@@ -758,7 +758,7 @@ def _queries(client: Any, url: str, **params: Any) -> tuple[int, Any]:
     return len(ctx.captured_queries), r
 
 
-def test_staff_list_query_count_does_not_grow(client, course, sections, homework, ta):  # type: ignore[no-untyped-def]
+def test_staff_list_query_count_does_not_grow(client, course, sections, homework, ta):
     students = [
         EnrollmentFactory(section=sections[code], role="student")
         for code in ("CS4803", "CS7643") * 3
@@ -780,7 +780,7 @@ def test_staff_list_query_count_does_not_grow(client, course, sections, homework
     assert filtered_few == filtered_many
 
 
-def test_history_query_count_does_not_grow(client, course, sections, homework, student):  # type: ignore[no-untyped-def]
+def test_history_query_count_does_not_grow(client, course, sections, homework, student):
     mate = EnrollmentFactory(section=sections["CS4803"], role="student")
     small = AssignmentFactory(course=course, category=homework, slug="small")
     large = AssignmentFactory(course=course, category=homework, slug="large")

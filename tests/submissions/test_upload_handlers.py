@@ -62,7 +62,7 @@ def _listing(request: HttpRequest) -> JsonResponse:
     """What the submission service does next: check_files over the uploaded files."""
     uploaded = request.FILES.getlist("files")
     try:
-        checked = check_files([(f, f.name or "") for f in uploaded])  # type: ignore[misc]
+        checked = check_files([(f, f.name or "") for f in uploaded])
     except UploadRefused as refusal:
         return JsonResponse(error_body(refusal.code, refusal.message), status=refusal.status)
     return JsonResponse(
@@ -233,8 +233,8 @@ def test_the_envelope_allowance_keeps_a_full_upload_with_its_fields_acceptable()
     request = RequestFactory().post("/upload/", {"files": [upload("a.bin", 1)]})
     handler = LimitedUploadHandler(request, max_file_bytes=10, max_total_bytes=10)
     meta = {"CONTENT_LENGTH": "0"}
-    assert handler.handle_raw_input(None, meta, 10 + 1 * MB, "b") is None  # type: ignore[arg-type]
-    assert handler.handle_raw_input(None, meta, 10 + 1 * MB + 1, "b") is not None  # type: ignore[arg-type]
+    assert handler.handle_raw_input(None, meta, 10 + 1 * MB, "b") is None
+    assert handler.handle_raw_input(None, meta, 10 + 1 * MB + 1, "b") is not None
     assert handler.refusal is not None
 
 

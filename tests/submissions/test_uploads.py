@@ -65,7 +65,7 @@ def refusal(
     fileobj: io.IOBase | io.BytesIO, name: str, limits: UploadLimits = LIMITS
 ) -> UploadRefused:
     with pytest.raises(UploadRefused) as caught:
-        check_file(fileobj, name, limits)  # type: ignore[arg-type]
+        check_file(fileobj, name, limits)
     return caught.value
 
 
@@ -110,7 +110,7 @@ def test_a_good_upload_is_accepted_with_its_size_hash_and_members(case: Case):
 @pytest.mark.parametrize("case", corpus(), ids=lambda c: c.id)
 def test_a_stream_that_cannot_seek_gets_the_same_answer(case: Case):
     if case.code is None:
-        checked = check_file(Unseekable(case.data), case.name, LIMITS)  # type: ignore[arg-type]
+        checked = check_file(Unseekable(case.data), case.name, LIMITS)
         assert (checked.sha256, checked.members) == (
             hashlib.sha256(case.data).hexdigest(),
             case.members,
@@ -406,7 +406,7 @@ def test_the_api_answers_a_refusal_in_the_error_envelope():
 )
 def test_limits_must_be_positive_integers(bad: dict[str, object]):
     with pytest.raises(ValueError, match="UploadLimits"):
-        UploadLimits(**bad)  # type: ignore[arg-type]
+        UploadLimits(**bad)
     assert UploadLimits(archive_ratio_grace_bytes=0).archive_ratio_grace_bytes == 0
 
 
