@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.contrib.auth import authenticate
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
@@ -16,24 +16,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import deadlines, selectors, services
-from courses.models import Extension, ProjectGroup, Role
+from courses.models import Extension, ProjectGroup, Requirement, Role
+from courses.selectors import AssignmentRow
 from portal.errors import ApplicationError, PermissionDeniedError
-
-
-def iso(moment: datetime | None, tz: Any) -> str | None:
-    """ISO 8601 with the offset of the course's zone: what a person in the course reads."""
-    return moment.astimezone(tz).isoformat() if moment is not None else None
-
-
-ERROR_SCHEMA = inline_serializer(
-    "Error",
-    {
-        "error": inline_serializer(
-            "ErrorBody",
-            {"code": serializers.CharField(), "message": serializers.CharField()},
-        )
-    },
-)
+from portal.serializers import LocalDateTimeField, PointsField, iso
 
 
 class TokenApi(APIView):
@@ -41,21 +27,22 @@ class TokenApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
+    refusals = {"POST": {400: "invalid_credentials"}}
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer):  # type: ignore[type-arg]
         class Meta:
             ref_name = "TokenRequest"
 
         username = serializers.CharField()
         password = serializers.CharField(trim_whitespace=False)
 
-    @extend_schema(
-        request=Input,
-        responses={
-            200: inline_serializer("Token", {"token": serializers.CharField()}),
-            400: OpenApiResponse(ERROR_SCHEMA, description="invalid or invalid_credentials"),
-        },
-    )
+    class Output(serializers.Serializer):  # type: ignore[type-arg]
+        class Meta:
+            ref_name = "Token"
+
+        token = serializers.CharField(source="key")
+
+    @extend_schema(request=Input, responses={200: Output})
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -70,7 +57,7 @@ class TokenApi(APIView):
                 code="invalid_credentials",
             )
         token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response(self.Output(token).data)
 
 
 class CourseListApi(APIView):
@@ -93,10 +80,59 @@ class CourseListApi(APIView):
         return Response(self.Output(enrollments, many=True).data)
 
 
-class MyDeadlineSerializer(serializers.Serializer):
-    due_at = serializers.DateTimeField()
-    grace_ends_at = serializers.DateTimeField()
+class MyDeadlineOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "MyDeadline"
+
+    due_at = LocalDateTimeField()
+    grace_ends_at = LocalDateTimeField()
     extended = serializers.BooleanField()
+
+
+class QuestionOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "AssignmentQuestion"
+
+    slug = serializers.CharField()
+    points = PointsField()
+    undergraduate = serializers.ChoiceField(choices=Requirement.choices)
+    graduate = serializers.ChoiceField(choices=Requirement.choices)
+
+
+class AssignmentOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """One row of the assignment list (a ``selectors.AssignmentRow``; context: ``tz``)."""
+
+    class Meta:
+        ref_name = "Assignment"
+
+    slug = serializers.CharField(source="assignment.slug")
+    title = serializers.CharField(source="assignment.title")
+    category = serializers.CharField(source="assignment.category.slug")
+    max_points = PointsField()
+    extra_credit_points = PointsField()
+    max_points_by_level = serializers.DictField(child=PointsField())
+    release_at = LocalDateTimeField(source="assignment.release_at", allow_null=True)
+    released = serializers.BooleanField()
+    due_at = LocalDateTimeField()
+    grace_days = serializers.IntegerField(source="assignment.grace_days")
+    grace_ends_at = LocalDateTimeField()
+    after_grace = serializers.CharField(source="assignment.after_grace")
+    collaboration = serializers.BooleanField(source="assignment.collaboration")
+    group = serializers.BooleanField(source="assignment.group")
+    group_size = serializers.SerializerMethodField()
+    queue = serializers.SerializerMethodField()
+    questions = QuestionOutput(many=True)
+    my_deadline = MyDeadlineOutput(allow_null=True)
+
+    def get_group_size(self, row: AssignmentRow) -> list[int] | None:
+        """``[min, max]`` members for group work, else null."""
+        a = row.assignment
+        return [a.group_min, a.group_max] if a.group else None
+
+    def get_queue(self, row: AssignmentRow) -> str | None:
+        """``cpu`` or ``gpu`` when the assignment has an autograder, else null."""
+        a = row.assignment
+        return a.autograder_queue if a.autograder_bundle else None
 
 
 class AssignmentListApi(APIView):
@@ -106,145 +142,77 @@ class AssignmentListApi(APIView):
     that level; extra credit comes on top, in ``extra_credit_points``). Staff without a section
     get the larger of the two levels' maxima; ``max_points_by_level`` gives both."""
 
-    class Output(serializers.Serializer):
-        class Meta:
-            ref_name = "Assignment"
-
-        slug = serializers.CharField()
-        title = serializers.CharField()
-        category = serializers.CharField()
-        max_points = serializers.DecimalField(
-            max_digits=8, decimal_places=2, coerce_to_string=False
-        )
-        extra_credit_points = serializers.DecimalField(
-            max_digits=8, decimal_places=2, coerce_to_string=False
-        )
-        max_points_by_level = serializers.DictField(child=serializers.FloatField())
-        release_at = serializers.DateTimeField(allow_null=True)
-        released = serializers.BooleanField()
-        due_at = serializers.DateTimeField()
-        grace_days = serializers.IntegerField()
-        grace_ends_at = serializers.DateTimeField()
-        after_grace = serializers.CharField()
-        collaboration = serializers.BooleanField()
-        group = serializers.BooleanField()
-        group_size = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
-        queue = serializers.CharField(allow_null=True)
-        questions = serializers.ListField(child=serializers.DictField())
-        my_deadline = MyDeadlineSerializer(allow_null=True)
-
-    @extend_schema(responses=Output(many=True))
+    @extend_schema(responses=AssignmentOutput(many=True))
     def get(self, request: Request, course_slug: str) -> Response:
         enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
         tz = selectors.course_tz(enrollment.course)
         rows = selectors.assignment_rows(enrollment=enrollment, now=timezone.now())
-        out = []
-        for row in rows:
-            a = row.assignment
-            mine = row.my_deadline
-            out.append(
-                {
-                    "slug": a.slug,
-                    "title": a.title,
-                    "category": a.category.slug,
-                    "max_points": float(row.max_points),
-                    "extra_credit_points": float(row.extra_credit_points),
-                    "max_points_by_level": {
-                        k: float(v) for k, v in row.max_points_by_level.items()
-                    },
-                    "release_at": iso(a.release_at, tz),
-                    "released": row.released,
-                    "due_at": iso(row.due_at, tz),
-                    "grace_days": a.grace_days,
-                    "grace_ends_at": iso(row.grace_ends_at, tz),
-                    "after_grace": a.after_grace,
-                    "collaboration": a.collaboration,
-                    "group": a.group,
-                    "group_size": [a.group_min, a.group_max] if a.group else None,
-                    "queue": a.autograder_queue if a.autograder_bundle else None,
-                    "questions": [
-                        {
-                            "slug": q.slug,
-                            "points": float(q.points),
-                            "undergraduate": q.undergraduate,
-                            "graduate": q.graduate,
-                        }
-                        for q in row.questions
-                    ],
-                    "my_deadline": (
-                        {
-                            "due_at": iso(mine.due_at, tz),
-                            "grace_ends_at": iso(mine.grace_ends_at, tz),
-                            "extended": mine.extended,
-                        }
-                        if mine
-                        else None
-                    ),
-                }
-            )
-        return Response(out)
+        return Response(AssignmentOutput(rows, many=True, context={"tz": tz}).data)
 
 
 # --- project groups -------------------------------------------------------------------------
 
 
-def group_data(group: ProjectGroup) -> dict[str, Any]:
-    return {
-        "id": group.pk,
-        "name": group.name,
-        "join_code": group.join_code,
-        "members": sorted(m.user.username for m in group.memberships.all()),
-        "locked": group.locked_at is not None,
-    }
+class GroupOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "ProjectGroup"
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    join_code = serializers.CharField()
+    members = serializers.SerializerMethodField()
+    locked = serializers.SerializerMethodField()
+
+    def get_members(self, group: ProjectGroup) -> list[str]:
+        return sorted(m.user.username for m in group.memberships.all())
+
+    def get_locked(self, group: ProjectGroup) -> bool:
+        """True once the group has handed work in: nobody joins or leaves any more."""
+        return group.locked_at is not None
 
 
-GROUP_SCHEMA = inline_serializer(
-    "ProjectGroup",
-    {
-        "id": serializers.IntegerField(),
-        "name": serializers.CharField(),
-        "join_code": serializers.CharField(),
-        "members": serializers.ListField(child=serializers.CharField()),
-        "locked": serializers.BooleanField(),
-    },
-)
+GROUP_CONFLICTS = "already_in_group, group_name_taken, group_size, group_locked, no_group_work"
 
 
 class GroupListCreateApi(APIView):
     """GET: the caller's group (a list of at most one); staff: every group of the course.
     POST {"name"}: a new group with the caller in it, and its ``join_code`` to share."""
 
-    class Input(serializers.Serializer):
+    refusals = {"POST": {403: "permission_denied", 409: GROUP_CONFLICTS}}
+
+    class Input(serializers.Serializer):  # type: ignore[type-arg]
         class Meta:
             ref_name = "GroupCreate"
 
         name = serializers.CharField(max_length=100)
 
-    @extend_schema(responses=GROUP_SCHEMA)
+    @extend_schema(responses=GroupOutput(many=True))
     def get(self, request: Request, course_slug: str) -> Response:
         enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
         groups = selectors.group_list(enrollment=enrollment)
-        return Response([group_data(g) for g in groups])
+        return Response(GroupOutput(groups, many=True).data)
 
-    @extend_schema(request=Input, responses={201: GROUP_SCHEMA})
+    @extend_schema(request=Input, responses={201: GroupOutput})
     def post(self, request: Request, course_slug: str) -> Response:
         enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         group = services.group_create(enrollment=enrollment, name=data.validated_data["name"])
-        return Response(group_data(selectors.group_get(pk=group.pk)), status=201)
+        return Response(GroupOutput(selectors.group_get(pk=group.pk)).data, status=201)
 
 
 class GroupJoinApi(APIView):
     """POST {"join_code"}: joins that group of the course (again: no change)."""
 
-    class Input(serializers.Serializer):
+    refusals = {"POST": {403: "permission_denied", 409: GROUP_CONFLICTS}}
+
+    class Input(serializers.Serializer):  # type: ignore[type-arg]
         class Meta:
             ref_name = "GroupJoin"
 
         join_code = serializers.CharField(max_length=16)
 
-    @extend_schema(request=Input, responses=GROUP_SCHEMA)
+    @extend_schema(request=Input, responses=GroupOutput)
     def post(self, request: Request, course_slug: str) -> Response:
         enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
         data = self.Input(data=request.data)
@@ -252,11 +220,13 @@ class GroupJoinApi(APIView):
         group = services.group_join(
             enrollment=enrollment, join_code=data.validated_data["join_code"]
         )
-        return Response(group_data(selectors.group_get(pk=group.pk)))
+        return Response(GroupOutput(selectors.group_get(pk=group.pk)).data)
 
 
 class GroupLeaveApi(APIView):
     """POST: leaves the caller's group, until the group's first submission."""
+
+    refusals = {"POST": {403: "permission_denied", 409: "group_locked"}}
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, course_slug: str) -> Response:
@@ -268,31 +238,24 @@ class GroupLeaveApi(APIView):
 # --- extensions -----------------------------------------------------------------------------
 
 
-def extension_data(extension: Extension, tz: Any) -> dict[str, Any]:
-    a = extension.assignment
-    return {
-        "id": extension.pk,
-        "student": extension.student.username,
-        "assignment": a.slug,
-        "due_at": iso(extension.due_at, tz),
-        "grace_ends_at": iso(deadlines.grace_end(extension.due_at, a.grace_days, tz), tz),
-        "reference": extension.reference,
-        "granted_by": extension.granted_by.username if extension.granted_by else None,
-    }
+class ExtensionOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "Extension"
 
+    id = serializers.IntegerField()
+    student = serializers.CharField(source="student.username")
+    assignment = serializers.CharField(source="assignment.slug")
+    due_at = LocalDateTimeField()
+    grace_ends_at = serializers.SerializerMethodField()
+    reference = serializers.CharField()
+    granted_by = serializers.CharField(source="granted_by.username", allow_null=True, default=None)
 
-EXTENSION_SCHEMA = inline_serializer(
-    "Extension",
-    {
-        "id": serializers.IntegerField(),
-        "student": serializers.CharField(),
-        "assignment": serializers.CharField(),
-        "due_at": serializers.DateTimeField(),
-        "grace_ends_at": serializers.DateTimeField(),
-        "reference": serializers.CharField(),
-        "granted_by": serializers.CharField(allow_null=True),
-    },
-)
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_grace_ends_at(self, extension: Extension) -> str | None:
+        """The grace period runs from the extended date."""
+        tz = self.context["tz"]
+        end = deadlines.grace_end(extension.due_at, extension.assignment.grace_days, tz)
+        return iso(end, tz)
 
 
 class LocalOrAwareDateTimeField(serializers.DateTimeField):
@@ -312,7 +275,14 @@ class ExtensionListCreateApi(APIView):
     course's zone. A second grant for the same student and assignment replaces the first
     (200 instead of 201)."""
 
-    class Input(serializers.Serializer):
+    refusals = {
+        "POST": {
+            400: "invalid_reference, unknown_assignment, unknown_student",
+            403: "permission_denied",
+        }
+    }
+
+    class Input(serializers.Serializer):  # type: ignore[type-arg]
         class Meta:
             ref_name = "ExtensionGrant"
 
@@ -321,15 +291,14 @@ class ExtensionListCreateApi(APIView):
         due_at = LocalOrAwareDateTimeField()
         reference = serializers.CharField(max_length=40, trim_whitespace=True)
 
-    @extend_schema(responses=EXTENSION_SCHEMA)
+    @extend_schema(responses=ExtensionOutput(many=True))
     def get(self, request: Request, course_slug: str) -> Response:
         enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
         tz = selectors.course_tz(enrollment.course)
-        return Response(
-            [extension_data(e, tz) for e in selectors.extension_list(enrollment=enrollment)]
-        )
+        extensions = selectors.extension_list(enrollment=enrollment)
+        return Response(ExtensionOutput(extensions, many=True, context={"tz": tz}).data)
 
-    @extend_schema(request=Input, responses={201: EXTENSION_SCHEMA, 200: EXTENSION_SCHEMA})
+    @extend_schema(request=Input, responses={201: ExtensionOutput, 200: ExtensionOutput})
     def post(self, request: Request, course_slug: str) -> Response:
         enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
         tz = selectors.course_tz(enrollment.course)
@@ -353,4 +322,6 @@ class ExtensionListCreateApi(APIView):
             reference=data.validated_data["reference"],
         )
         extension = selectors.extension_list(enrollment=enrollment).get(pk=extension.pk)
-        return Response(extension_data(extension, tz), status=201 if created else 200)
+        return Response(
+            ExtensionOutput(extension, context={"tz": tz}).data, status=201 if created else 200
+        )

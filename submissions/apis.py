@@ -15,79 +15,85 @@ from rest_framework.views import APIView
 
 from courses import deadlines
 from courses import selectors as course_selectors
-from courses.apis import iso
 from courses.models import STAFF_ROLES, Assignment
-from grading.selectors import autograde_view, latest_job, queue_position
-from submissions import selectors, services
-from submissions.models import Submission, Timing
+from portal.errors import NotFound
+from portal.serializers import LocalDateTimeField
+from submissions import hooks, selectors, services
+from submissions.models import Submission, SubmissionFile, Timing
 from submissions.upload_handlers import install_upload_limits, raise_if_refused
 from submissions.uploads import UploadLimits
 
 
-def submission_data(
-    submission: Submission,
-    *,
-    counts: bool | None = None,
-    staff: bool = False,
-    position: bool = False,
-) -> dict[str, Any]:
-    """A submission as the API shows it, times in the course's zone, with its autograder
-    results as the viewer may see them (also at the top level: ``score``, ``tests``)."""
-    tz = deadlines.zone(submission.course.timezone)
-    now = timezone.now()
-    job = latest_job(submission)
-    autograde = autograde_view(
-        submission,
-        staff=staff,
-        now=now,
-        position=queue_position(job, now) if position and job and job.state == "queued" else None,
-    )
-    return {
-        "id": submission.pk,
-        "course": submission.course.slug,
-        "assignment": submission.assignment.slug,
-        "student": submission.student.username,
-        "group": (
-            {"id": submission.group_id, "name": submission.group.name}
-            if submission.group_id and submission.group
-            else None
-        ),
-        "number": submission.number,
-        "submitted_at": iso(submission.submitted_at, tz),
-        "timing": submission.timing,
-        "timing_label": Timing(submission.timing).label,
-        "due_at": iso(submission.due_at, tz),
-        "grace_ends_at": iso(submission.grace_ends_at, tz),
-        "extended": submission.extended,
-        "grade_after": iso(submission.grade_after, tz),
-        "files": [
-            {
-                "name": f.name,
-                "size": f.size,
-                "sha256": f.sha256,
-                "url": f"/api/v1/submissions/{submission.pk}/files/{f.pk}/",
-            }
-            for f in submission.files.all()
-        ],
-        "collaborators": sorted(u.username for u in submission.collaborators.all()),
-        "counts": counts,
-        "autograde": autograde,
-        "score": autograde.get("score"),
-        "tests": autograde.get("tests", []),
-    }
+class _FileOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "SubmissionFile"
+
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, stored: SubmissionFile) -> str:
+        return f"/api/v1/submissions/{stored.submission_id}/files/{stored.pk}/"
 
 
-SUBMISSION_SCHEMA = inline_serializer(
-    "Submission",
-    {
-        "id": serializers.IntegerField(),
-        "submitted_at": serializers.DateTimeField(),
-        "timing": serializers.ChoiceField(choices=Timing.values),
-        "files": serializers.ListField(child=serializers.DictField()),
-        "collaborators": serializers.ListField(child=serializers.CharField()),
-        "autograde": serializers.DictField(),
-    },
-)
+class _GroupRef(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "SubmissionGroup"
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class SubmissionOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """A submission as the API shows it, times in the course's zone. Context: ``tz``,
+    ``counting`` (the ids of the submissions that count), and what the registered
+    extensions read (grading adds ``autograde``, ``score`` and ``tests`` from ``staff``,
+    ``now`` and ``position``: see ``submissions.hooks``)."""
+
+    class Meta:
+        ref_name = "Submission"
+
+    id = serializers.IntegerField()
+    course = serializers.CharField(source="course.slug")
+    assignment = serializers.CharField(source="assignment.slug")
+    student = serializers.CharField(source="student.username")
+    group = _GroupRef(allow_null=True)
+    number = serializers.IntegerField()
+    submitted_at = LocalDateTimeField()
+    timing = serializers.ChoiceField(choices=Timing.values)
+    timing_label = serializers.SerializerMethodField()
+    due_at = LocalDateTimeField()
+    grace_ends_at = LocalDateTimeField()
+    extended = serializers.BooleanField()
+    grade_after = LocalDateTimeField(allow_null=True)
+    files = _FileOutput(source="files.all", many=True)
+    collaborators = serializers.SerializerMethodField()
+    counts = serializers.SerializerMethodField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields = super().get_fields()
+        fields.update(hooks.api_fields())
+        return fields
+
+    def get_timing_label(self, submission: Submission) -> str:
+        return str(Timing(submission.timing).label)
+
+    def get_collaborators(self, submission: Submission) -> list[str]:
+        return sorted(u.username for u in submission.collaborators.all())
+
+    def get_counts(self, submission: Submission) -> bool:
+        """True for the submission that counts for its owner."""
+        return submission.pk in self.context["counting"]
+
+
+def _render(
+    submissions: list[Submission], *, staff: bool, position: bool = False, counting: set[int]
+) -> Any:
+    tz = deadlines.zone(submissions[0].course.timezone) if submissions else None
+    context = {"tz": tz, "counting": counting, "staff": staff, "now": timezone.now()}
+    context["position"] = position
+    return SubmissionOutput(submissions, many=True, context=context).data
 
 
 class SubmissionListCreateApi(APIView):
@@ -97,6 +103,16 @@ class SubmissionListCreateApi(APIView):
     comma-separated); optional header ``Idempotency-Key``."""
 
     parser_classes = [MultiPartParser, FormParser]
+    refusals = {
+        "POST": {
+            400: "collaboration_not_allowed, unknown_collaborator, invalid_file",
+            403: "deadline_passed, permission_denied",
+            404: "not_released",
+            409: "group_required, group_size",
+            413: "file_too_large",
+            422: "idempotency_key_reused",
+        }
+    }
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # The size limit must be in place before anything parses the body, and session
@@ -119,7 +135,7 @@ class SubmissionListCreateApi(APIView):
             OpenApiParameter("limit", int),
             OpenApiParameter("offset", int),
         ],
-        responses=SUBMISSION_SCHEMA,
+        responses=SubmissionOutput(many=True),
     )
     def get(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
         enrollment = course_selectors.enrollment_get(user=request.user, course_slug=course_slug)
@@ -139,9 +155,7 @@ class SubmissionListCreateApi(APIView):
         page = list(qs[offset : offset + min(limit, 1000)])
         counting = selectors.counting_ids(submissions=page)
         staff = enrollment.role in STAFF_ROLES
-        response = Response(
-            [submission_data(s, counts=s.pk in counting, staff=staff) for s in page]
-        )
+        response = Response(_render(page, staff=staff, counting=counting))
         response["X-Total-Count"] = str(total)
         return response
 
@@ -156,7 +170,7 @@ class SubmissionListCreateApi(APIView):
             )
         },
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
-        responses={201: SUBMISSION_SCHEMA},
+        responses={201: SubmissionOutput},
     )
     def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
         received_at = getattr(request._request, "received_at", None) or timezone.now()
@@ -184,11 +198,12 @@ class SubmissionListCreateApi(APIView):
             submission = selectors.submission_get(
                 user=request.user, submission_id=result.submission.pk
             )[0]
-            counts = submission.pk in selectors.counting_ids(submissions=[submission])
+            counting = selectors.counting_ids(submissions=[submission])
         else:
-            submission, counts = result.submission, True
+            submission, counting = result.submission, {result.submission.pk}
         response = Response(
-            submission_data(submission, counts=counts), status=status.HTTP_201_CREATED
+            _render([submission], staff=False, counting=counting)[0],
+            status=status.HTTP_201_CREATED,
         )
         if result.replayed:
             response["Idempotent-Replayed"] = "true"
@@ -212,20 +227,14 @@ def _int_param(request: Request, name: str, default: int) -> int:
 class SubmissionDetailApi(APIView):
     """One submission: its owner, a member of its group, or the course's staff."""
 
-    @extend_schema(responses=SUBMISSION_SCHEMA)
+    @extend_schema(responses=SubmissionOutput)
     def get(self, request: Request, submission_id: int) -> Response:
         submission, enrollment = selectors.submission_get(
             user=request.user, submission_id=submission_id
         )
         counting = selectors.counting_ids(submissions=[submission])
-        return Response(
-            submission_data(
-                submission,
-                counts=submission.pk in counting,
-                staff=enrollment.role in STAFF_ROLES,
-                position=True,
-            )
-        )
+        staff = enrollment.role in STAFF_ROLES
+        return Response(_render([submission], staff=staff, position=True, counting=counting)[0])
 
 
 class SubmissionFileApi(APIView):
@@ -236,8 +245,6 @@ class SubmissionFileApi(APIView):
         submission, _ = selectors.submission_get(user=request.user, submission_id=submission_id)
         stored = next((f for f in submission.files.all() if f.pk == file_id), None)
         if stored is None:
-            from portal.errors import NotFound
-
             raise NotFound("There is no such file in this submission.")
         return FileResponse(stored.file.open("rb"), as_attachment=True, filename=stored.name)
 
@@ -245,11 +252,13 @@ class SubmissionFileApi(APIView):
 class SubmissionChooseApi(APIView):
     """POST (staff): this submission is the one that counts for its owner, not the latest."""
 
-    @extend_schema(request=None, responses=SUBMISSION_SCHEMA)
+    refusals = {"POST": {403: "permission_denied"}}
+
+    @extend_schema(request=None, responses=SubmissionOutput)
     def post(self, request: Request, submission_id: int) -> Response:
         submission, enrollment = selectors.submission_get(
             user=request.user, submission_id=submission_id
         )
         services.submission_choose(enrollment=enrollment, submission=submission)
         submission, _ = selectors.submission_get(user=request.user, submission_id=submission_id)
-        return Response(submission_data(submission, counts=True, staff=True))
+        return Response(_render([submission], staff=True, counting={submission.pk})[0])

@@ -4,25 +4,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from courses.models import STAFF_ROLES, Assignment, Enrollment, GroupMembership
 from portal.errors import NotFound
+from submissions import hooks
 from submissions.models import Submission, SubmissionFile
 from submissions.uploads import MB, UploadLimits
 
-User = Any
-
 
 def _with_details(qs: QuerySet[Submission]) -> QuerySet[Submission]:
-    from grading.selectors import jobs_prefetch
-
+    """With the owner, files, collaborators, and what other apps prefetch (grading: the jobs
+    and their results, see ``submissions.hooks``)."""
     return qs.select_related("student", "group", "assignment", "course").prefetch_related(
         Prefetch("files", queryset=SubmissionFile.objects.order_by("name")),
         "collaborators",
-        jobs_prefetch(),
+        *hooks.prefetches(),
     )
 
 
@@ -61,7 +60,9 @@ def submission_list(
     return _with_details(qs).order_by("-submitted_at", "-number", "-id")
 
 
-def submission_get(*, user: User, submission_id: int) -> tuple[Submission, Enrollment]:
+def submission_get(
+    *, user: AbstractBaseUser | AnonymousUser, submission_id: int
+) -> tuple[Submission, Enrollment]:
     """One submission, for its owner, a member of its group, or the course's staff."""
     if not user.is_authenticated:
         raise NotFound()
@@ -69,7 +70,7 @@ def submission_get(*, user: User, submission_id: int) -> tuple[Submission, Enrol
     if submission is None:
         raise NotFound("There is no such submission.")
     enrollment = (
-        Enrollment.objects.filter(course_id=submission.course_id, user=user)
+        Enrollment.objects.filter(course_id=submission.course_id, user_id=user.pk)
         .select_related("course", "section", "user")
         .first()
     )
@@ -79,7 +80,7 @@ def submission_get(*, user: User, submission_id: int) -> tuple[Submission, Enrol
         return submission, enrollment
     if (
         submission.group_id
-        and GroupMembership.objects.filter(group_id=submission.group_id, user=user).exists()
+        and GroupMembership.objects.filter(group_id=submission.group_id, user_id=user.pk).exists()
     ):
         return submission, enrollment
     raise NotFound("There is no such submission.")

@@ -27,10 +27,10 @@ from courses.models import (
     GroupMembership,
     ProjectGroup,
 )
-from grading.services import job_enqueue
 from portal.errors import ApplicationError, NotFound, PermissionDeniedError
+from submissions.hooks import submission_stored
 from submissions.models import Submission, SubmissionCollaborator, SubmissionFile
-from submissions.uploads import UploadLimits, check_files
+from submissions.uploads import CheckedFile, UploadLimits, check_files
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,6 @@ class IdempotencyKeyReused(ApplicationError):
 class SubmissionResult:
     submission: Submission
     replayed: bool  # True when an Idempotency-Key returned an earlier submission
-
-
-def _refuse(code: str, message: str, status: int = 400) -> ApplicationError:
-    err = ApplicationError(message, code=code)
-    err.status = status
-    return err
 
 
 def _released(assignment: Assignment, at: datetime) -> bool:
@@ -82,16 +76,18 @@ def _check_collaborators(
     if not names:
         return []
     if not assignment.collaboration:
-        raise _refuse(
-            "collaboration_not_allowed",
+        raise ApplicationError(
             f"Collaboration is not allowed on {assignment.title}: everyone works alone, "
             "so no collaborators can be listed.",
+            code="collaboration_not_allowed",
         )
     if len(names) > MAX_COLLABORATORS:
-        raise _refuse("unknown_collaborator", f"List at most {MAX_COLLABORATORS} collaborators.")
+        raise ApplicationError(
+            f"List at most {MAX_COLLABORATORS} collaborators.", code="unknown_collaborator"
+        )
     if enrollment.user.username in names:
-        raise _refuse(
-            "unknown_collaborator", "List your classmates as collaborators, not yourself."
+        raise ApplicationError(
+            "List your classmates as collaborators, not yourself.", code="unknown_collaborator"
         )
     found = {
         e.user.username: e.user
@@ -104,10 +100,10 @@ def _check_collaborators(
     unknown = [n for n in names if n not in found]
     if unknown:
         listed = ", ".join(f"'{n}'" for n in unknown)
-        raise _refuse(
-            "unknown_collaborator",
+        raise ApplicationError(
             f"{listed} {'is' if len(unknown) == 1 else 'are'} not a student in this course. "
             "List classmates by their username.",
+            code="unknown_collaborator",
         )
     return [found[n] for n in names]
 
@@ -121,17 +117,17 @@ def _group_for(*, enrollment: Enrollment, assignment: Assignment) -> ProjectGrou
         .first()
     )
     if membership is None:
-        raise _refuse(
-            "group_required",
+        raise ApplicationError(
             f"{assignment.title} is handed in by a project group: create or join a group first.",
+            code="group_required",
             status=409,
         )
     size = GroupMembership.objects.filter(group_id=membership.group_id).count()
     if not assignment.group_min <= size <= assignment.group_max:
-        raise _refuse(
-            "group_size",
+        raise ApplicationError(
             f"Your group has {size} member{'s' if size != 1 else ''}; {assignment.title} needs "
             f"{assignment.group_min} to {assignment.group_max}.",
+            code="group_size",
             status=409,
         )
     return membership.group
@@ -149,6 +145,108 @@ def _replay(*, student_id: int, key: str, assignment: Assignment) -> Submission 
     return existing
 
 
+@dataclass(frozen=True)
+class _Accepted:
+    """What the checks decided about an upload, for the writes that follow."""
+
+    deadline: deadlines.Deadline
+    timing: str
+    grade_after: datetime | None
+    group: ProjectGroup | None
+    people: list[Any]
+    checked: list[CheckedFile]
+
+
+def _check_admission(
+    *, enrollment: Enrollment, assignment: Assignment, key: str | None, received_at: datetime
+) -> None:
+    """Who may hand in what, and when: refusals before anything else is looked at."""
+    if enrollment.role not in SUBMITTING_ROLES:
+        raise PermissionDeniedError(
+            "Only students (and waitlisted students) hand work in; "
+            f"you are {enrollment.get_role_display().lower()} in this course."
+        )
+    if assignment.course_id != enrollment.course_id:
+        raise NotFound()
+    if not _released(assignment, received_at):
+        raise ApplicationError(
+            f"{assignment.title} is not released yet.", code="not_released", status=404
+        )
+    if key is not None and len(key) > 200:
+        raise ApplicationError(
+            "The Idempotency-Key header is longer than 200 characters.", code="invalid"
+        )
+
+
+def _check_deadline(*, assignment: Assignment, student_id: int, at: datetime) -> deadlines.Deadline:
+    deadline = submission_deadline(assignment=assignment, student_id=student_id)
+    if not deadline.accepts(at):
+        tz = deadlines.zone(assignment.course.timezone)
+        raise DeadlinePassed(
+            f"The deadline for {assignment.title} has passed: the grace period ended "
+            f"{deadline.grace_ends_at.astimezone(tz):%a %b %-d %Y, %-I:%M %p %Z}. Late work "
+            "gets a zero unless the Dean of Students confirms an extension."
+        )
+    return deadline
+
+
+def _grade_after(*, assignment: Assignment, timing: str, at: datetime) -> datetime | None:
+    """Late work handed in before registration ends is graded after it (the syllabus's PS0
+    rule; only assignments that accept late work get here)."""
+    ends = assignment.course.registration_ends
+    if timing == deadlines.LATE and ends is not None and at < ends:
+        return ends
+    return None
+
+
+def _accept(
+    *,
+    enrollment: Enrollment,
+    assignment: Assignment,
+    files: Sequence[tuple[IO[bytes], str]],
+    collaborators: Sequence[str],
+    received_at: datetime,
+    limits: UploadLimits | None,
+) -> _Accepted:
+    """Every check of an upload against the syllabus's rules, in the order refusals are
+    given: the deadline, the collaborators, the group, the files."""
+    deadline = _check_deadline(assignment=assignment, student_id=enrollment.user_id, at=received_at)
+    timing = deadline.timing(received_at)
+    people = _check_collaborators(
+        enrollment=enrollment, assignment=assignment, usernames=collaborators
+    )
+    group = _group_for(enrollment=enrollment, assignment=assignment)
+    checked = check_files(cast(Sequence[tuple[BinaryIO, str]], files), limits or UploadLimits())
+    return _Accepted(
+        deadline=deadline,
+        timing=timing,
+        grade_after=_grade_after(assignment=assignment, timing=timing, at=received_at),
+        group=group,
+        people=people,
+        checked=checked,
+    )
+
+
+def _store_files(
+    *, assignment: Assignment, files: Sequence[tuple[IO[bytes], str]], checked: list[CheckedFile]
+) -> list[str]:
+    """Saves the files under a fresh folder; returns their storage paths. On failure, what
+    was saved is deleted again."""
+    folder = f"submissions/{assignment.course.slug}/{assignment.slug}/{uuid.uuid4().hex}"
+    stored: list[str] = []
+    try:
+        for (fileobj, _), info in zip(files, checked, strict=True):
+            fileobj.seek(0)
+            # An UploadedFile is a File already: passing it as is lets the storage move a
+            # large upload's temporary file instead of copying it.
+            content = fileobj if isinstance(fileobj, File) else File(fileobj)
+            stored.append(default_storage.save(f"{folder}/{info.name}", content))
+    except BaseException:
+        _delete_quietly(stored)
+        raise
+    return stored
+
+
 def submission_create(
     *,
     enrollment: Enrollment,
@@ -159,124 +257,93 @@ def submission_create(
     received_at: datetime,
     limits: UploadLimits | None = None,
 ) -> SubmissionResult:
-    """Hands work in. ``received_at`` is the server's clock when the request arrived."""
-    if enrollment.role not in SUBMITTING_ROLES:
-        raise PermissionDeniedError(
-            "Only students (and waitlisted students) hand work in; "
-            f"you are {enrollment.get_role_display().lower()} in this course."
-        )
-    if assignment.course_id != enrollment.course_id:
-        raise NotFound()
-    if not _released(assignment, received_at):
-        raise _refuse("not_released", f"{assignment.title} is not released yet.", status=404)
+    """Hands work in. ``received_at`` is the server's clock when the request arrived. The
+    files are stored first, then the rows are written in one transaction (with what other
+    apps write for a new submission: grading's job, see ``submissions.hooks``); a failure
+    deletes the stored files again."""
     key = (idempotency_key or "").strip() or None
-    if key is not None and len(key) > 200:
-        raise _refuse("invalid", "The Idempotency-Key header is longer than 200 characters.")
+    _check_admission(enrollment=enrollment, assignment=assignment, key=key, received_at=received_at)
     if key is not None:
         earlier = _replay(student_id=enrollment.user_id, key=key, assignment=assignment)
         if earlier is not None:
             return SubmissionResult(earlier, replayed=True)
-
-    deadline = submission_deadline(assignment=assignment, student_id=enrollment.user_id)
-    timing = deadline.timing(received_at)
-    if not deadline.accepts(received_at):
-        tz = deadlines.zone(assignment.course.timezone)
-        raise DeadlinePassed(
-            f"The deadline for {assignment.title} has passed: the grace period ended "
-            f"{deadline.grace_ends_at.astimezone(tz):%a %b %-d %Y, %-I:%M %p %Z}. Late work "
-            "gets a zero unless the Dean of Students confirms an extension."
-        )
-    people = _check_collaborators(
-        enrollment=enrollment, assignment=assignment, usernames=collaborators
+    accepted = _accept(
+        enrollment=enrollment,
+        assignment=assignment,
+        files=files,
+        collaborators=collaborators,
+        received_at=received_at,
+        limits=limits,
     )
-    group = _group_for(enrollment=enrollment, assignment=assignment)
-    checked = check_files(cast(Sequence[tuple[BinaryIO, str]], files), limits or UploadLimits())
-
-    course = assignment.course
-    grade_after = None
-    if (
-        timing == deadlines.LATE
-        and course.registration_ends is not None
-        and received_at < course.registration_ends
-    ):
-        grade_after = course.registration_ends
-
-    folder = f"submissions/{course.slug}/{assignment.slug}/{uuid.uuid4().hex}"
-    stored: list[str] = []
+    stored = _store_files(assignment=assignment, files=files, checked=accepted.checked)
     try:
-        for (fileobj, _), info in zip(files, checked, strict=True):
-            fileobj.seek(0)
-            # An UploadedFile is a File already: passing it as is lets the storage move a
-            # large upload's temporary file instead of copying it.
-            content = fileobj if isinstance(fileobj, File) else File(fileobj)
-            stored.append(default_storage.save(f"{folder}/{info.name}", content))
         with transaction.atomic():
             submission = _write_rows(
                 enrollment=enrollment,
                 assignment=assignment,
-                group=group,
+                accepted=accepted,
                 received_at=received_at,
-                timing=timing,
-                deadline=deadline,
-                grade_after=grade_after,
                 key=key,
-                checked=checked,
                 stored=stored,
-                people=people,
             )
     except IntegrityError:
         _delete_quietly(stored)
-        if key is not None:
-            earlier = _replay(student_id=enrollment.user_id, key=key, assignment=assignment)
-            if earlier is not None:
-                return SubmissionResult(earlier, replayed=True)
-        raise
+        earlier = (
+            _replay(student_id=enrollment.user_id, key=key, assignment=assignment)
+            if key is not None
+            else None
+        )
+        if earlier is None:
+            raise
+        return SubmissionResult(earlier, replayed=True)
     except BaseException:
         _delete_quietly(stored)
         raise
     return SubmissionResult(submission, replayed=False)
 
 
-def _write_rows(
-    *,
-    enrollment: Enrollment,
-    assignment: Assignment,
-    group: ProjectGroup | None,
-    received_at: datetime,
-    timing: str,
-    deadline: deadlines.Deadline,
-    grade_after: datetime | None,
-    key: str | None,
-    checked: Sequence[Any],
-    stored: Sequence[str],
-    people: Sequence[Any],
-) -> Submission:
-    # One owner hands in one submission at a time: the lock orders concurrent uploads.
+def _next_number(
+    *, enrollment: Enrollment, assignment: Assignment, group: ProjectGroup | None, at: datetime
+) -> int:
+    """Locks the owner (the group, else the student's enrollment), so that one owner hands in
+    one submission at a time, and returns the owner's next submission number."""
     if group is not None:
         ProjectGroup.objects.select_for_update().filter(pk=group.pk).get()
-        ProjectGroup.objects.filter(pk=group.pk, locked_at__isnull=True).update(
-            locked_at=received_at
-        )
+        ProjectGroup.objects.filter(pk=group.pk, locked_at__isnull=True).update(locked_at=at)
         owner = Submission.objects.filter(assignment=assignment, group=group)
     else:
         Enrollment.objects.select_for_update().filter(pk=enrollment.pk).get()
         owner = Submission.objects.filter(
             assignment=assignment, student_id=enrollment.user_id, group=None
         )
-    number = (owner.aggregate(n=Max("number"))["n"] or 0) + 1
+    return (owner.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def _write_rows(
+    *,
+    enrollment: Enrollment,
+    assignment: Assignment,
+    accepted: _Accepted,
+    received_at: datetime,
+    key: str | None,
+    stored: Sequence[str],
+) -> Submission:
+    deadline, group = accepted.deadline, accepted.group
     submission = Submission.objects.create(
         course_id=assignment.course_id,
         assignment=assignment,
         student_id=enrollment.user_id,
         group=group,
-        number=number,
+        number=_next_number(
+            enrollment=enrollment, assignment=assignment, group=group, at=received_at
+        ),
         submitted_at=received_at,
-        timing=timing,
+        timing=accepted.timing,
         due_at=deadline.due_at,
         grace_ends_at=deadline.grace_ends_at,
         extended=deadline.extended,
-        grade_after=grade_after,
-        total_bytes=sum(c.size for c in checked),
+        grade_after=accepted.grade_after,
+        total_bytes=sum(c.size for c in accepted.checked),
         idempotency_key=key,
     )
     files = SubmissionFile.objects.bulk_create(
@@ -284,22 +351,21 @@ def _write_rows(
             SubmissionFile(
                 submission=submission, name=c.name, size=c.size, sha256=c.sha256, file=path
             )
-            for c, path in zip(checked, stored, strict=True)
+            for c, path in zip(accepted.checked, stored, strict=True)
         ]
     )
     SubmissionCollaborator.objects.bulk_create(
-        [SubmissionCollaborator(submission=submission, user=u) for u in people]
+        [SubmissionCollaborator(submission=submission, user=u) for u in accepted.people]
     )
-    # The grading job is written in the same transaction; its wake-up goes out on commit.
-    job = job_enqueue(submission=submission, now=received_at)
-    # The caller shows what it just wrote: no need to read it back.
+    # The caller shows what it just wrote: no need to read it back. Receivers of
+    # submission_stored add their own prefetched rows (grading: the job it queued).
     submission.student = enrollment.user
     submission.group = group
     submission._prefetched_objects_cache = {  # type: ignore[attr-defined]
         "files": sorted(files, key=lambda f: f.name),
-        "collaborators": list(people),
-        "jobs": [job] if job else [],
+        "collaborators": list(accepted.people),
     }
+    submission_stored.send(sender=Submission, submission=submission, received_at=received_at)
     return submission
 
 

@@ -26,9 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from courses import selectors as course_selectors
 from courses.models import Assignment, Enrollment
 from courses.selectors import AssignmentRow
-from grading import selectors as grading_selectors
 from portal.errors import ApplicationError, NotFound, error_body
-from submissions import selectors, services
+from submissions import hooks, selectors, services
 from submissions.models import Submission, Timing
 from submissions.upload_handlers import install_upload_limits, raise_if_refused
 from submissions.uploads import (
@@ -183,17 +182,14 @@ def _assignment_page(
             # The server's own refusals, for the script to say the same before uploading.
             "file_too_large": file_too_large_error("{name}", limits.max_file_bytes).message,
             "total_too_large": submission_too_large_error(limits.max_total_bytes).message,
-            # The latest submission's autograder status (live), and staff's autograder card.
-            "autograde": (
-                grading_selectors.job_status(history[0][0], staff=False, now=now)
-                if history
-                else None
+            # What other apps show here (grading: the latest submission's autograder status,
+            # staff's autograder card, the regrade window): see submissions.hooks.
+            **hooks.assignment_page_context(
+                enrollment=enrollment,
+                assignment=assignment,
+                latest=history[0][0] if history else None,
+                now=now,
             ),
-            "autograder_card": grading_selectors.autograder_card(
-                enrollment=enrollment, assignment=assignment
-            ),
-            # Staff: whether the grades are released and until when regrades are taken.
-            "regrade_closes_at": grading_selectors.regrade_window_closes_at(assignment),
         },
         status=status,
     )
@@ -223,10 +219,8 @@ def receipt(request: HttpRequest, submission_id: int) -> HttpResponse:
             "counts": submission.pk in counting,
             "files": list(submission.files.all()),
             "collaborators": sorted(u.username for u in submission.collaborators.all()),
-            "autograde": grading_selectors.job_status(
-                submission, staff=enrollment.is_staff_role, now=timezone.now()
-            ),
-            "regrade": grading_selectors.regrade_panel(
+            # Grading's part (autograder status, regrade requests): see submissions.hooks.
+            **hooks.receipt_context(
                 enrollment=enrollment, submission=submission, now=timezone.now()
             ),
         },

@@ -1,0 +1,34 @@
+"""The grading part of /api/v1/: staff re-runs, the queue, autograder uploads (``jobs``);
+grades, their release and the gradebook (``grades``); regrade requests (``regrades``); and
+the autograder's fields of the API's submission (``autograde``)."""
+
+from grading.apis.grades import (
+    AssignmentGradesApi,
+    GradebookCsvApi,
+    GradesReleaseApi,
+    MyGradesApi,
+)
+from grading.apis.jobs import AssignmentRerunApi, BundleUploadApi, QueueApi, SubmissionRerunApi
+from grading.apis.regrades import (
+    MESSAGE_MAX,
+    RegradeRequestCreateApi,
+    RegradeRequestDetailApi,
+    RegradeRequestListApi,
+    RegradeRequestResolveApi,
+)
+
+__all__ = [
+    "MESSAGE_MAX",
+    "AssignmentGradesApi",
+    "AssignmentRerunApi",
+    "BundleUploadApi",
+    "GradebookCsvApi",
+    "GradesReleaseApi",
+    "MyGradesApi",
+    "QueueApi",
+    "RegradeRequestCreateApi",
+    "RegradeRequestDetailApi",
+    "RegradeRequestListApi",
+    "RegradeRequestResolveApi",
+    "SubmissionRerunApi",
+]

@@ -1,0 +1,273 @@
+"""Grades: staff set and read them, the instructor releases them, a student reads their own,
+staff download the gradebook."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from courses import selectors as course_selectors
+from grading import export, selectors, services
+from grading.models import GradeChange
+from portal.serializers import LocalDateTimeField, PointsField, ViewOutput
+
+
+class GradesReleasedOutput(ViewOutput):
+    class Meta:
+        ref_name = "GradesReleased"
+
+    assignment = serializers.CharField()
+    grades_released_at = LocalDateTimeField()
+    regrade_window_closes_at = LocalDateTimeField(allow_null=True)
+
+
+class GradesReleaseApi(APIView):
+    """POST (instructor): releases the assignment's grades to its students; the regrade
+    window starts. Releasing again keeps the first time. TAs: 403; students: 404."""
+
+    refusals = {"POST": {403: "permission_denied"}}
+
+    @extend_schema(request=None, responses={200: GradesReleasedOutput})
+    def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
+        enrollment = course_selectors.enrollment_get_staff(
+            user=request.user, course_slug=course_slug
+        )
+        now = timezone.now()
+        assignment = course_selectors.assignment_get(
+            enrollment=enrollment, slug=assignment_slug, now=now
+        )
+        assignment = services.grades_release(enrollment=enrollment, assignment=assignment, now=now)
+        released = {
+            "assignment": assignment.slug,
+            "grades_released_at": assignment.grades_released_at,
+            "regrade_window_closes_at": selectors.regrade_window_closes_at(assignment),
+        }
+        tz = course_selectors.course_tz(assignment.course)
+        return Response(GradesReleasedOutput(released, context={"tz": tz}).data)
+
+
+class GradeChangeOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "GradeChange"
+
+    old_points = PointsField(allow_null=True)
+    new_points = PointsField(allow_null=True)
+    # A field named like a Field attribute: the metaclass takes it out of the class.
+    source = serializers.ChoiceField(choices=GradeChange.Source.values)  # type: ignore[assignment]
+    changed_by = serializers.CharField(source="changed_by.username", allow_null=True, default=None)
+    changed_at = LocalDateTimeField()
+    regrade_request = serializers.IntegerField(source="regrade_request_id", allow_null=True)
+    job = serializers.IntegerField(source="job_id", allow_null=True)
+
+
+class GradeOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """A grade row with its whole history of changes (context: ``tz``)."""
+
+    class Meta:
+        ref_name = "Grade"
+
+    id = serializers.IntegerField()
+    student = serializers.CharField(source="student.username")
+    question = serializers.CharField(allow_blank=True)
+    points = PointsField(allow_null=True)
+    excused = serializers.BooleanField()
+    updated_at = LocalDateTimeField()
+    changes = GradeChangeOutput(source="changes.all", many=True)
+
+
+class AssignmentGradesApi(APIView):
+    """GET (TA, instructor): the assignment's grade rows (``?student=`` a username), each
+    with its full history of changes. POST ``{"student", "question", "points"}``: staff set
+    a grade (source "staff"); the autograder never overwrites it afterwards."""
+
+    refusals = {"POST": {400: "unknown_student", 403: "permission_denied"}}
+
+    class Input(serializers.Serializer):  # type: ignore[type-arg]
+        class Meta:
+            ref_name = "GradeSet"
+
+        student = serializers.CharField()
+        question = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=64
+        )
+        points = serializers.DecimalField(
+            max_digits=8, decimal_places=2, min_value=Decimal(0), allow_null=True
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("student", str, description="a student's username")],
+        responses=GradeOutput(many=True),
+    )
+    def get(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
+        enrollment = course_selectors.enrollment_get_staff(
+            user=request.user, course_slug=course_slug
+        )
+        assignment = course_selectors.assignment_get(
+            enrollment=enrollment, slug=assignment_slug, now=timezone.now()
+        )
+        grades = selectors.grade_list(
+            enrollment=enrollment,
+            assignment=assignment,
+            student=request.query_params.get("student") or None,
+        )
+        tz = course_selectors.course_tz(enrollment.course)
+        return Response(GradeOutput(grades, many=True, context={"tz": tz}).data)
+
+    @extend_schema(request=Input, responses={200: GradeOutput})
+    def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
+        enrollment = course_selectors.enrollment_get_staff(
+            user=request.user, course_slug=course_slug
+        )
+        assignment = course_selectors.assignment_get(
+            enrollment=enrollment, slug=assignment_slug, now=timezone.now()
+        )
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        student = selectors.course_student_get(
+            enrollment=enrollment, username=data.validated_data["student"]
+        )
+        grade = services.grade_set(
+            by=enrollment,
+            assignment=assignment,
+            student=student,
+            question=data.validated_data["question"],
+            points=data.validated_data["points"],
+            source=GradeChange.Source.STAFF,
+        )
+        tz = course_selectors.course_tz(enrollment.course)
+        return Response(GradeOutput(selectors.grade_get(pk=grade.pk), context={"tz": tz}).data)
+
+
+class _QuestionPointsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "QuestionPoints"
+
+    slug = serializers.CharField()
+    points = PointsField(allow_null=True)
+
+
+class _MyAssignmentOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """One released assignment of the student's (a ``selectors.AssignmentScore``)."""
+
+    class Meta:
+        ref_name = "MyAssignmentGrade"
+
+    slug = serializers.CharField(source="grade.slug")
+    title = serializers.CharField(source="grade.title")
+    category = serializers.CharField(source="grade.category")
+    points = PointsField(source="grade.points", allow_null=True)
+    max_points = PointsField(source="grade.max_points")
+    extra_credit_points = PointsField(source="grade.extra_credit_points")
+    percent = PointsField(source="grade.percent", allow_null=True)
+    missing = serializers.BooleanField(source="grade.missing")
+    excused = serializers.BooleanField(source="grade.excused")
+    questions = serializers.SerializerMethodField()
+    grades_released_at = LocalDateTimeField(source="assignment.grades_released_at")
+    regrade_window_closes_at = LocalDateTimeField()
+
+    @extend_schema_field(_QuestionPointsOutput(many=True))
+    def get_questions(self, row: Any) -> list[dict[str, Any]]:
+        rows = [{"slug": slug, "points": points} for slug, points in row.questions]
+        return list(_QuestionPointsOutput(rows, many=True).data)
+
+
+class _MyCategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "MyCategoryGrade"
+
+    slug = serializers.CharField()
+    weight = PointsField()
+    bonus = serializers.BooleanField()
+    points = PointsField()
+    max_points = PointsField()
+    percent = PointsField(allow_null=True)
+    counted = serializers.BooleanField()
+
+
+class MyGradesOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """A student's grades (a ``selectors.StudentGrades`` with the enrollment in the context)."""
+
+    class Meta:
+        ref_name = "MyGrades"
+
+    course = serializers.SerializerMethodField()
+    student = serializers.SerializerMethodField()
+    assignments = _MyAssignmentOutput(many=True)
+    categories = _MyCategoryOutput(source="report.categories", many=True)
+    base_percent = PointsField(source="report.base_percent", allow_null=True)
+    bonus_percent = PointsField(source="report.bonus_percent")
+    final_percent = PointsField(source="report.final_percent", allow_null=True)
+    readiness_flag = serializers.BooleanField(source="report.readiness_flag", allow_null=True)
+
+    def get_course(self, grades: Any) -> str:
+        return str(self.context["enrollment"].course.slug)
+
+    def get_student(self, grades: Any) -> str:
+        return str(self.context["enrollment"].user.username)
+
+
+class MyGradesApi(APIView):
+    """GET (student, waitlisted student): the caller's own grades: each assignment whose grades
+    are released, each category, the weighted ``final_percent`` and ``readiness_flag``. Staff
+    and sit-ins have no grades: 404."""
+
+    @extend_schema(responses=MyGradesOutput)
+    def get(self, request: Request, course_slug: str) -> Response:
+        enrollment = course_selectors.enrollment_get(user=request.user, course_slug=course_slug)
+        grades = selectors.student_grades(enrollment=enrollment, now=timezone.now())
+        tz = course_selectors.course_tz(enrollment.course)
+        context = {"tz": tz, "enrollment": enrollment}
+        return Response(MyGradesOutput(grades, context=context).data)
+
+
+class JsonRefusals(BaseContentNegotiation):
+    """The CSV download answers with a file whatever ``Accept`` says, and its refusals in the
+    JSON envelope: no 406 for ``Accept: text/csv``."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: Any = None) -> Any:
+        renderer = renderers[0]
+        return renderer, renderer.media_type
+
+
+class GradebookCsvApi(APIView):
+    """GET (TA, instructor): the gradebook in Canvas's import layout, as a CSV download named
+    ``<course>-gradebook.csv``: a row per student and waitlisted student, a column per
+    assignment (released or not) with the points each has, empty when ungraded, and the
+    ``Current Score`` (the final percent over released grades)."""
+
+    content_negotiation_class = JsonRefusals
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiResponse(str, description="the gradebook CSV")}
+    )
+    def get(self, request: Request, course_slug: str) -> HttpResponse:
+        enrollment = course_selectors.enrollment_get_staff(
+            user=request.user, course_slug=course_slug
+        )
+        rows, assignments = selectors.gradebook_export(enrollment=enrollment, now=timezone.now())
+        response = HttpResponse(
+            # ID is left empty: Canvas reads it as a Canvas user id first, and ours could
+            # match another student's. Canvas then matches by SIS User ID / SIS Login ID.
+            export.canvas_csv(rows, assignments, include_user_ids=False),
+            content_type="text/csv; charset=utf-8",
+        )
+        filename = f"{enrollment.course.slug}-gradebook.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

@@ -1,0 +1,78 @@
+"""What grading adds to submissions, through the seams of ``submissions.hooks`` (submissions
+never imports grading). Connected in ``grading.apps``:
+
+- a new submission queues its autograder job in the same transaction (``submission_stored``);
+- every read of submissions prefetches the jobs and their results;
+- the API's submission gets ``autograde``, ``score`` and ``tests``;
+- the assignment page gets the latest submission's live autograder status, staff's
+  autograder card and the regrade window; the receipt its autograder status and regrade
+  requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch
+from rest_framework import serializers
+
+from courses.models import Assignment, Enrollment
+from grading import selectors, services
+from grading.apis.autograde import submission_fields
+from submissions.models import Submission
+
+
+def on_submission_stored(
+    sender: type[Submission], *, submission: Submission, received_at: datetime, **_: Any
+) -> None:
+    """Queues the new submission's autograder job (none without an active autograder); the
+    job joins the submission's prefetched rows, so its receipt needs no read back."""
+    job = services.job_enqueue(submission=submission, now=received_at)
+    cache = getattr(submission, "_prefetched_objects_cache", None)
+    if cache is not None:
+        cache["jobs"] = [job] if job else []
+
+
+class GradingExtension:
+    """Grading's part of submissions' reads, API and pages (``submissions.hooks``)."""
+
+    def prefetches(self) -> Sequence[str | Prefetch[Any]]:
+        return [selectors.jobs_prefetch()]
+
+    def api_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        return submission_fields()
+
+    def assignment_page_context(
+        self,
+        *,
+        enrollment: Enrollment,
+        assignment: Assignment,
+        latest: Submission | None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        return {
+            # The latest submission's autograder status (live), and staff's autograder card.
+            "autograde": (
+                selectors.job_status(latest, staff=False, now=now) if latest is not None else None
+            ),
+            "autograder_card": selectors.autograder_card(
+                enrollment=enrollment, assignment=assignment
+            ),
+            # Staff: whether the grades are released and until when regrades are taken.
+            "regrade_closes_at": selectors.regrade_window_closes_at(assignment),
+        }
+
+    def receipt_context(
+        self, *, enrollment: Enrollment, submission: Submission, now: datetime
+    ) -> dict[str, Any]:
+        return {
+            "autograde": selectors.job_status(submission, staff=enrollment.is_staff_role, now=now),
+            "regrade": selectors.regrade_panel(
+                enrollment=enrollment, submission=submission, now=now
+            ),
+        }
+
+
+EXTENSION = GradingExtension()

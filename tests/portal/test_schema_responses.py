@@ -1,0 +1,314 @@
+"""The served schema is exactly what the API returns: real answers of every endpoint, read as a
+student, a TA and an instructor on a course with every kind of row, are validated against
+``/api/schema/``, strictly (an object may carry no key the schema does not declare, a key the
+schema requires must be there, ``null`` only where it says nullable). Every JSON ``GET`` in the
+schema must have been checked, so a new endpoint cannot slip by without a declared shape."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from jsonschema import Draft202012Validator
+from rest_framework.test import APIClient
+
+from courses.models import Assignment
+from grading import services as grading_services
+from grading.models import GradeChange, GradingJob
+from tests.factories import (
+    AssignmentFactory,
+    CategoryFactory,
+    EnrollmentFactory,
+    ExtensionFactory,
+    QuestionFactory,
+)
+from tests.grading.conftest import make_bundle, media  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+# Answers that are files, not JSON: their content type is what the schema declares.
+NOT_JSON = {
+    "/api/v1/courses/{course_slug}/gradebook.csv",
+    "/api/v1/submissions/{submission_id}/files/{file_id}/",
+}
+
+
+def _to_json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 to JSON Schema 2020-12, made strict: ``nullable`` becomes a ``null``
+    alternative, and an object with declared properties allows no others."""
+    if isinstance(node, list):
+        return [_to_json_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _to_json_schema(v) for k, v in node.items() if k != "nullable"}
+    for bound, exclusive in (("maximum", "exclusiveMaximum"), ("minimum", "exclusiveMinimum")):
+        # OpenAPI 3.0's boolean form: true makes the bound exclusive.
+        if isinstance(out.get(exclusive), bool) and out.pop(exclusive):
+            out[exclusive] = out.pop(bound)
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    if node.get("nullable"):
+        if "type" in out:
+            out["type"] = [out["type"], "null"]
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
+        else:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+class SchemaChecker:
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self.components = _to_json_schema(schema.get("components", {}))
+        self.checked: set[tuple[str, str]] = set()
+        self.routes = [
+            (re.compile("^" + re.sub(r"\{[^}]+\}", r"[^/]+", p) + "$"), p) for p in schema["paths"]
+        ]
+
+    def template(self, path: str) -> str:
+        for pattern, template in self.routes:
+            if pattern.match(path):
+                return template
+        raise AssertionError(f"{path} is not in the schema")
+
+    def check(self, method: str, path: str, response: Any) -> Any:
+        template = self.template(path)
+        operation = self.schema["paths"][template].get(method.lower())
+        assert operation is not None, f"{method} {template} is not in the schema"
+        status = str(response.status_code)
+        assert status in operation["responses"], (
+            f"{method} {template} answered {status}, which the schema does not declare "
+            f"(it declares {sorted(operation['responses'])}): {response.content[:300]!r}"
+        )
+        declared = operation["responses"][status]
+        if template in NOT_JSON and status.startswith("2"):
+            self.checked.add((method, template))
+            return None
+        content = declared.get("content", {})
+        if not content and not response.content:  # 204: nothing declared, nothing sent
+            self.checked.add((method, template))
+            return None
+        assert "application/json" in content, f"{method} {template} {status}: no JSON declared"
+        body = json.loads(response.content)
+        validator = Draft202012Validator(
+            {
+                "components": self.components,
+                **_to_json_schema(content["application/json"]["schema"]),
+            }
+        )
+        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+        assert not errors, f"{method} {template} {status}: " + "; ".join(
+            f"at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors[:5]
+        )
+        self.checked.add((method, template))
+        return body
+
+
+@pytest.fixture
+def checker(client: Any) -> SchemaChecker:
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    return SchemaChecker(json.loads(response.content))
+
+
+class Caller:
+    """One person's API client whose every answer goes through the checker."""
+
+    def __init__(self, checker: SchemaChecker, user: Any) -> None:
+        self.api = APIClient()
+        self.api.force_authenticate(user)
+        self.checker = checker
+
+    def get(self, path: str, expect: int = 200) -> Any:
+        response = self.api.get(path)
+        assert response.status_code == expect, response.content[:500]
+        return self.checker.check("GET", path.split("?")[0], response)
+
+    def post(self, path: str, data: Any = None, expect: int = 200, **kwargs: Any) -> Any:
+        kwargs.setdefault("format", "json")
+        response = self.api.post(path, data, **kwargs)
+        assert response.status_code == expect, response.content[:500]
+        return self.checker.check("POST", path, response)
+
+
+RESULTS = {
+    "score": 7,
+    "output": "Well done",
+    "stdout_visibility": "visible",
+    "tests": [
+        {"name": "q1 shapes", "score": 5, "max_score": 5, "output": "ok", "visibility": "visible"},
+        {"name": "q2 hidden", "score": 2, "max_score": 5, "visibility": "after_published"},
+    ],
+    "leaderboard": [{"name": "accuracy", "value": 0.9}],
+}
+
+
+@pytest.fixture
+def world(course, sections, homework, make_bundle):  # noqa: F811
+    """A course with an autograded assignment, a graded and a queued submission, released
+    grades, a regrade request, an extension and a project group."""
+    now = timezone.now()
+    student = EnrollmentFactory(section=sections["CS4803"], role="student")
+    grad = EnrollmentFactory(section=sections["CS7643"], role="student")
+    ta = EnrollmentFactory(section=sections["CS4803"], role="ta")
+    instructor = EnrollmentFactory(course=course, section=None, role="instructor")
+    hw1 = AssignmentFactory(
+        course=course,
+        category=homework,
+        slug="hw1",
+        title="HW1",
+        release_at=now - timedelta(days=10),
+        due_at=now + timedelta(days=3),
+    )
+    QuestionFactory(assignment=hw1, slug="q1", points=5)
+    QuestionFactory(assignment=hw1, slug="ec", points=5, undergraduate="extra_credit")
+    project_cat = CategoryFactory(course=course, slug="project", weight=20)
+    project = AssignmentFactory(
+        course=course,
+        category=project_cat,
+        slug="project",
+        group=True,
+        group_min=1,
+        group_max=4,
+        due_at=now + timedelta(days=30),
+    )
+    make_bundle(hw1)
+    ExtensionFactory(
+        assignment=hw1, student=grad.user, due_at=now + timedelta(days=9), reference="DOS-12345"
+    )
+    return {
+        "course": course,
+        "student": student,
+        "grad": grad,
+        "ta": ta,
+        "instructor": instructor,
+        "hw1": hw1,
+        "project": project,
+    }
+
+
+def _upload(caller: Caller, course: Any, assignment: Any, name: str = "main.py") -> Any:
+    return caller.post(
+        f"/api/v1/courses/{course.slug}/assignments/{assignment.slug}/submissions/",
+        {"files": [SimpleUploadedFile(name, b"print(1)\n")]},
+        format="multipart",
+        expect=201,
+    )
+
+
+def _grade(submission_id: int) -> None:
+    """The submission's queued job runs to the end, as a worker would."""
+    job = grading_services.job_claim(queue="cpu", worker="w", now=timezone.now())
+    assert job is not None and job.submission_id == submission_id
+    grading_services.job_finish(
+        job_id=job.pk, worker="w", score=7, max_score=10, data={"raw": json.dumps(RESULTS)}
+    )
+
+
+def test_every_answer_matches_the_served_schema(
+    checker: SchemaChecker, world: dict[str, Any]
+) -> None:
+    c, hw1 = world["course"], world["hw1"]
+    student = Caller(checker, world["student"].user)
+    grad = Caller(checker, world["grad"].user)
+    ta = Caller(checker, world["ta"].user)
+    instructor = Caller(checker, world["instructor"].user)
+    base = f"/api/v1/courses/{c.slug}"
+    hw = f"{base}/assignments/{hw1.slug}"
+
+    # Courses and assignments, for each kind of person.
+    for who in (student, grad, ta, instructor):
+        who.get("/api/v1/courses/")
+        who.get(f"{base}/assignments/")
+
+    # Submissions: one graded, one still queued; staff list and detail.
+    first = _upload(student, c, hw1)
+    _grade(first["id"])
+    second = _upload(student, c, hw1, "other.py")
+    for who in (student, ta):
+        who.get(f"{hw}/submissions/")
+        who.get(f"/api/v1/submissions/{first['id']}/")
+        who.get(f"/api/v1/submissions/{second['id']}/")
+    ta.get(f"{hw}/submissions/?student={world['student'].user.username}")
+    file_id = GradingJob.objects.get(submission_id=first["id"]).submission.files.get().pk
+    student.get(f"/api/v1/submissions/{first['id']}/files/{file_id}/")
+    ta.post(f"/api/v1/submissions/{first['id']}/choose/")
+
+    # The queue, re-runs, an autograder upload.
+    ta.get(f"{base}/grading/queue/")
+    ta.post(f"/api/v1/submissions/{first['id']}/rerun/", expect=202)
+    ta.post(f"{hw}/rerun/", expect=202)
+
+    # Grades: staff set one, release, the student reads theirs; a regrade to resolution.
+    ta.post(
+        f"{hw}/grades/", {"student": world["student"].user.username, "question": "q1", "points": 4}
+    )
+    ta.get(f"{hw}/grades/")
+    instructor.post(f"{hw}/release/")
+    student.get(f"{base}/grades/")
+    grad.get(f"{base}/grades/")
+    asked = student.post(
+        f"/api/v1/submissions/{first['id']}/regrade-requests/",
+        {"question": "q1", "message": "Please look again."},
+        expect=201,
+    )
+    student.get(f"/api/v1/regrade-requests/{asked['id']}/")
+    ta.get(f"{base}/regrade-requests/")
+    ta.get(f"{base}/regrade-requests/?status=open")
+    ta.post(f"/api/v1/regrade-requests/{asked['id']}/resolve/", {"response": "Fixed.", "score": 5})
+    ta.get(f"/api/v1/regrade-requests/{asked['id']}/")
+    ta.get(f"{base}/gradebook.csv")
+    assert GradeChange.objects.filter(source="regrade").exists()
+
+    # Extensions and groups.
+    instructor.get(f"{base}/extensions/")
+    instructor.post(
+        f"{base}/extensions/",
+        {
+            "student": world["student"].user.username,
+            "assignment": "hw1",
+            "due_at": (hw1.due_at + timedelta(days=5)).isoformat(),
+            "reference": "DOS-777",
+        },
+        expect=201,
+    )
+    group = student.post(f"{base}/groups/", {"name": "Descenders"}, expect=201)
+    student.get(f"{base}/groups/")
+    ta.get(f"{base}/groups/")
+    grad.post(f"{base}/groups/join/", {"join_code": group["join_code"]})
+    grad.post(f"{base}/groups/leave/", expect=204)
+    _upload(student, c, world["project"])
+    student.get(f"{base}/assignments/project/submissions/")
+
+    # Every JSON GET of the schema was checked.
+    gets = {
+        ("GET", p)
+        for p, ops in checker.schema["paths"].items()
+        if "get" in ops and p.startswith("/api/v1/")
+    }
+    assert gets - checker.checked == set()
+
+
+def test_refusals_are_declared_and_match_the_error_envelope(
+    checker: SchemaChecker, world: dict[str, Any]
+) -> None:
+    c, hw1 = world["course"], world["hw1"]
+    student = Caller(checker, world["student"].user)
+    ta = Caller(checker, world["ta"].user)
+    base = f"/api/v1/courses/{c.slug}"
+    student.get(f"{base}/grading/queue/", expect=404)
+    student.get("/api/v1/courses/nope/assignments/", expect=404)
+    ta.post(f"{base}/assignments/{hw1.slug}/release/", expect=403)
+    Assignment.objects.filter(pk=hw1.pk).update(grades_released_at=None)
+    first = _upload(student, c, hw1)
+    student.post(
+        f"/api/v1/submissions/{first['id']}/regrade-requests/",
+        {"question": "q1", "message": "?"},
+        expect=409,
+    )
