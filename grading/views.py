@@ -21,8 +21,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
 from grading import selectors, services
-from grading.models import RegradeRequest
-from portal.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from grading.models import Bundle, RegradeRequest
+from portal.errors import ApplicationError, ValidationFailed
+from portal.pages import perform
 from submissions import selectors as submission_selectors
 
 QUEUED_SHOWN = 50
@@ -64,16 +65,11 @@ def job_rerun(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission, enrollment = submission_selectors.submission_get(
         user=request.user, submission_id=submission_id
     )
-    try:
-        services.job_rerun(enrollment=enrollment, submission=submission)
-    except PermissionDeniedError:
-        raise
-    except ApplicationError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(
-            request, f"Submission #{submission.number} is queued for the autograder again."
-        )
+    perform(
+        request,
+        lambda: services.job_rerun(enrollment=enrollment, submission=submission),
+        lambda _: f"Submission #{submission.number} is queued for the autograder again.",
+    )
     return redirect("submissions:receipt", submission.pk)
 
 
@@ -143,18 +139,14 @@ def assignment_rerun(request: HttpRequest, course_slug: str, assignment_slug: st
     assignment = course_selectors.assignment_get(
         enrollment=enrollment, slug=assignment_slug, now=timezone.now()
     )
-    try:
-        count = services.jobs_rerun_latest(enrollment=enrollment, assignment=assignment)
-    except PermissionDeniedError:
-        raise
-    except ApplicationError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(
-            request,
+    perform(
+        request,
+        lambda: services.jobs_rerun_latest(enrollment=enrollment, assignment=assignment),
+        lambda count: (
             f"Re-running the autograder on {count} latest submission{'s' if count != 1 else ''} "
-            f"of {assignment.title}.",
-        )
+            f"of {assignment.title}."
+        ),
+    )
     return redirect("grading:queue", enrollment.course.slug)
 
 
@@ -173,22 +165,20 @@ def bundle_upload(request: HttpRequest, course_slug: str, assignment_slug: str) 
     )
     back = reverse("submissions:assignment_detail", args=[enrollment.course.slug, assignment.slug])
     upload = request.FILES.get("bundle")
-    try:
+
+    def upload_bundle() -> Bundle:
         if upload is None:
             raise ApplicationError("Choose the autograder zip to upload.", code="invalid_file")
-        bundle = services.bundle_upload(
-            enrollment=enrollment, assignment=assignment, fileobj=upload
-        )
-    except PermissionDeniedError:
-        raise
-    except ApplicationError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(
-            request,
+        return services.bundle_upload(enrollment=enrollment, assignment=assignment, fileobj=upload)
+
+    perform(
+        request,
+        upload_bundle,
+        lambda bundle: (
             f"Autograder version {bundle.sha256[:12]} is now active for {assignment.title}. "
-            "Each worker runs its setup.sh before grading with it.",
-        )
+            "Each worker runs its setup.sh before grading with it."
+        ),
+    )
     return redirect(f"{back}#autograder")
 
 
@@ -261,22 +251,17 @@ def regrade_request_create(request: HttpRequest, submission_id: int) -> HttpResp
     submission, enrollment = submission_selectors.submission_get(
         user=request.user, submission_id=submission_id
     )
-    try:
-        services.regrade_request_create(
+    perform(
+        request,
+        lambda: services.regrade_request_create(
             enrollment=enrollment,
             submission=submission,
             question=request.POST.get("question", "").strip(),
             message=request.POST.get("message", ""),
             now=timezone.now(),
-        )
-    except PermissionDeniedError:
-        raise
-    except ApplicationError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(
-            request, "Your regrade request is in. The course staff will answer it here."
-        )
+        ),
+        lambda _: "Your regrade request is in. The course staff will answer it here.",
+    )
     return redirect(reverse("submissions:receipt", args=[submission.pk]) + "#regrade")
 
 
@@ -357,7 +342,8 @@ def regrade_request_resolve(request: HttpRequest, request_id: int) -> HttpRespon
     back = reverse("grading:regrade_queue", args=[enrollment.course.slug])
     back += "?" + urlencode(_regrade_filters(request.POST))
     typed = request.POST.get("score", "").strip()
-    try:
+
+    def resolve() -> Decimal | None:
         try:
             score = Decimal(typed) if typed else None
         except InvalidOperation:
@@ -370,15 +356,15 @@ def regrade_request_resolve(request: HttpRequest, request_id: int) -> HttpRespon
             score=score,
             now=timezone.now(),
         )
-    except PermissionDeniedError:
-        raise
-    except ApplicationError as refusal:
-        messages.error(request, refusal.message)
-        return redirect(f"{back}#regrade-{regrade.pk}")
-    who = regrade.student.username
-    messages.success(
+        return score
+
+    done = perform(
         request,
-        f"Resolved {who}'s regrade request on {regrade.submission.assignment.title}"
-        + (f": the grade is now {score}." if score is not None else ", grade unchanged."),
+        resolve,
+        lambda score: (
+            f"Resolved {regrade.student.username}'s regrade request on "
+            f"{regrade.submission.assignment.title}"
+            + (f": the grade is now {score}." if score is not None else ", grade unchanged.")
+        ),
     )
-    return redirect(back)
+    return redirect(back if done else f"{back}#regrade-{regrade.pk}")
