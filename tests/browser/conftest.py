@@ -67,3 +67,21 @@ def log_in(page: Any, username: str, password: str = PASSWORD, *, expect_home: b
     page.get_by_role("button", name="Log in").click()
     if expect_home:
         expect(page.get_by_role("heading", name="My courses")).to_be_visible()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: pytest's tmp_path, or BROWSER_SCREENSHOTS to look at them."""
+    folder = Path(os.environ.get("BROWSER_SCREENSHOTS", tmp_path / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def no_wakeups(monkeypatch: Any) -> list[int]:
+    """Grading jobs are written but no wake-up goes to Redis; the ids that would have gone."""
+    from grading import services
+
+    sent: list[int] = []
+    monkeypatch.setattr(services, "publish", lambda job: sent.append(job.pk))
+    return sent

@@ -4,11 +4,8 @@ student's My grades page shows the new score."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -17,38 +14,23 @@ from playwright.sync_api import expect
 from grading import services
 from grading.models import Grade, GradeChange, RegradeRequest
 from submissions.models import Submission
+from tests.browser.builders import deep_learning, george, person
 from tests.browser.conftest import log_in
 from tests.factories import (
     AssignmentFactory,
     CategoryFactory,
-    CourseFactory,
-    EnrollmentFactory,
     QuestionFactory,
-    SectionFactory,
-    UserFactory,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def quiet(monkeypatch: Any) -> None:
-    monkeypatch.setattr(services, "publish", lambda job: None)
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go: pytest's tmp_path, or GRADES_SCREENSHOTS to look at them."""
-    folder = Path(os.environ.get("GRADES_SCREENSHOTS", tmp_path / "screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def test_a_regrade_from_request_to_new_score(page, chromium, live_server, shots, transactional_db):
+def test_a_regrade_from_request_to_new_score(
+    page, chromium, live_server, shots, transactional_db, no_wakeups
+):
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    course = CourseFactory(slug="cs7643-sp21", title="Deep Learning", term="Spring 2021")
-    ug = SectionFactory(course=course, code="CS4803", level="undergraduate", capacity=90)
-    homework = CategoryFactory(course=course, slug="homework", weight=Decimal(80))
+    built = deep_learning()
+    course, ug, homework = built.course, built.ug, built.homework
     CategoryFactory(course=course, slug="participation", weight=Decimal(3), bonus=True)
     hw1 = AssignmentFactory(
         course=course,
@@ -63,16 +45,8 @@ def test_a_regrade_from_request_to_new_score(page, chromium, live_server, shots,
     QuestionFactory(assignment=hw1, slug="q1", points=Decimal(10), position=1)
     QuestionFactory(assignment=hw1, slug="q2", points=Decimal(10), position=2)
     AssignmentFactory(course=course, category=homework, slug="hw2", title="HW2", position=2)
-    student = EnrollmentFactory(
-        user=UserFactory(username="gburdell", first_name="George", last_name="Burdell"),
-        section=ug,
-        role="student",
-    )
-    EnrollmentFactory(
-        user=UserFactory(username="tahelper", first_name="Tara", last_name="Helper"),
-        section=ug,
-        role="ta",
-    )
+    student = george(built)
+    person("tahelper", "Tara", "Helper", section=ug, role="ta")
     submission = Submission.objects.create(
         course=course,
         assignment=hw1,
@@ -93,9 +67,7 @@ def test_a_regrade_from_request_to_new_score(page, chromium, live_server, shots,
             source=GradeChange.Source.AUTOGRADER,
         )
     services.grades_release(
-        enrollment=EnrollmentFactory(
-            user=UserFactory(username="zkira"), course=course, section=None, role="instructor"
-        ),
+        enrollment=person("zkira", course=course, section=None, role="instructor"),
         assignment=hw1,
         now=timezone.now() - timedelta(hours=1),
     )

@@ -6,11 +6,8 @@ page. The jobs move from Python, through the same services the workers call."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,14 +19,11 @@ from grading import services
 from grading.models import Bundle, BundleSetup, GradingJob
 from submissions.models import Submission
 from submissions.services import submission_create
+from tests.browser.builders import deep_learning, george, person
 from tests.browser.conftest import log_in
 from tests.factories import (
     AssignmentFactory,
-    CategoryFactory,
-    CourseFactory,
     EnrollmentFactory,
-    SectionFactory,
-    UserFactory,
 )
 from tests.grading.conftest import bundle_zip
 
@@ -58,51 +52,27 @@ RESULTS = {
 
 
 @pytest.fixture(autouse=True)
-def published(monkeypatch: Any) -> list[int]:
-    sent: list[int] = []
-    monkeypatch.setattr(services, "publish", lambda job: sent.append(job.pk))
-    return sent
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go: pytest's tmp_path, or GRADING_SCREENSHOTS to look at them."""
-    folder = Path(os.environ.get("GRADING_SCREENSHOTS", tmp_path / "screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def published(no_wakeups: list[int]) -> list[int]:
+    return no_wakeups
 
 
 @pytest.fixture
 def dl(transactional_db: Any) -> dict[str, Any]:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    course = CourseFactory(slug="cs7643-sp21", title="Deep Learning", term="Spring 2021")
-    ug = SectionFactory(course=course, code="CS4803", level="undergraduate", capacity=90)
-    homework = CategoryFactory(course=course, slug="homework", weight=Decimal(80))
+    built = deep_learning()
+    course, ug = built.course, built.ug
     hw2 = AssignmentFactory(
         course=course,
-        category=homework,
+        category=built.homework,
         slug="hw2",
         title="HW2",
         position=2,
         release_at=now - timedelta(days=2),
         due_at=now + timedelta(days=3),
     )
-    student = EnrollmentFactory(
-        user=UserFactory(username="gburdell", first_name="George", last_name="Burdell"),
-        section=ug,
-        role="student",
-    )
-    mate = EnrollmentFactory(
-        user=UserFactory(username="aturing", first_name="Alan", last_name="Turing"),
-        section=ug,
-        role="student",
-    )
-    instructor = EnrollmentFactory(
-        user=UserFactory(username="zkira", first_name="Zsolt", last_name="Kira"),
-        course=course,
-        section=None,
-        role="instructor",
-    )
+    student = george(built)
+    mate = person("aturing", "Alan", "Turing", section=ug)
+    instructor = person("zkira", "Zsolt", "Kira", course=course, section=None, role="instructor")
     return {
         "course": course,
         "hw2": hw2,

@@ -15,14 +15,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.builders import deep_learning, george, person
 from tests.browser.conftest import log_in
 from tests.factories import (
     AssignmentFactory,
     CategoryFactory,
-    CourseFactory,
-    EnrollmentFactory,
     SectionFactory,
-    UserFactory,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,10 +41,7 @@ def course_time(moment: datetime) -> str:
 @pytest.fixture
 def dl(transactional_db: Any) -> dict[str, Any]:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    course = CourseFactory(
-        slug="cs7643-sp21",
-        title="Deep Learning",
-        term="Spring 2021",
+    built = deep_learning(
         regrade_days=7,
         links=[
             {"name": "website", "url": "https://example.edu/cs7643", "note": ""},
@@ -57,9 +52,8 @@ def dl(transactional_db: Any) -> dict[str, Any]:
             },
         ],
     )
-    ug = SectionFactory(course=course, code="CS4803", level="undergraduate", capacity=90)
+    course, ug, homework = built.course, built.ug, built.homework
     SectionFactory(course=course, code="CS7643", level="graduate", capacity=150)
-    homework = CategoryFactory(course=course, slug="homework", weight=Decimal(80))
     CategoryFactory(course=course, slug="participation", weight=Decimal(3), bonus=True)
     AssignmentFactory(
         course=course,
@@ -90,16 +84,8 @@ def dl(transactional_db: Any) -> dict[str, Any]:
         release_at=now + timedelta(days=4),
         due_at=now + timedelta(days=14),
     )
-    student = EnrollmentFactory(
-        user=UserFactory(username="gburdell", first_name="George", last_name="Burdell"),
-        section=ug,
-        role="student",
-    )
-    ta = EnrollmentFactory(
-        user=UserFactory(username="ta-ada", first_name="Ada", last_name="Lovelace"),
-        section=ug,
-        role="ta",
-    )
+    student = george(built)
+    ta = person("ta-ada", "Ada", "Lovelace", section=ug, role="ta")
     return {"course": course, "student": student, "ta": ta, "hw2": hw2}
 
 

@@ -5,26 +5,19 @@ closed assignment says why and has no Submit button."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from submissions.models import Submission
+from tests.browser.builders import deep_learning, george, person
 from tests.browser.conftest import log_in
 from tests.factories import (
     AssignmentFactory,
-    CategoryFactory,
-    CourseFactory,
-    EnrollmentFactory,
-    SectionFactory,
-    UserFactory,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,20 +27,9 @@ HW1_DUE = datetime(2021, 2, 13, 4, 59, tzinfo=UTC)
 
 
 @pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go: pytest's tmp_path, or SUBMIT_SCREENSHOTS to look at them."""
-    folder = Path(os.environ.get("SUBMIT_SCREENSHOTS", tmp_path / "screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
 def dl(transactional_db: Any) -> dict[str, Any]:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    course = CourseFactory(
-        slug="cs7643-sp21",
-        title="Deep Learning",
-        term="Spring 2021",
+    built = deep_learning(
         links=[
             {"name": "website", "url": "https://example.edu/cs7643", "note": ""},
             {
@@ -57,8 +39,7 @@ def dl(transactional_db: Any) -> dict[str, Any]:
             },
         ],
     )
-    ug = SectionFactory(course=course, code="CS4803", level="undergraduate", capacity=90)
-    homework = CategoryFactory(course=course, slug="homework", weight=Decimal(80))
+    course, ug, homework = built.course, built.ug, built.homework
     hw1 = AssignmentFactory(
         course=course,
         category=homework,
@@ -86,16 +67,8 @@ def dl(transactional_db: Any) -> dict[str, Any]:
         release_at=now - timedelta(days=6),
         due_at=now - timedelta(hours=20),
     )
-    student = EnrollmentFactory(
-        user=UserFactory(username="gburdell", first_name="George", last_name="Burdell"),
-        section=ug,
-        role="student",
-    )
-    mate = EnrollmentFactory(
-        user=UserFactory(username="aturing", first_name="Alan", last_name="Turing"),
-        section=ug,
-        role="student",
-    )
+    student = george(built)
+    mate = person("aturing", "Alan", "Turing", section=ug)
     return {"course": course, "student": student, "mate": mate, "hw1": hw1, "hw2": hw2, "hw3": hw3}
 
 
