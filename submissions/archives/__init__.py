@@ -1,5 +1,6 @@
-"""Archives checked without unpacking them: submissions' zips and tars. Pure Python: imports no
-Django and nothing from the apps; a refusal is :class:`ArchiveRefused`, which
+"""Archives checked without unpacking them: submissions' zips and tars, and autograder bundles.
+Pure Python: imports no Django and nothing from the apps
+(tests/submissions/test_bundle_archives.py checks); a refusal is :class:`ArchiveRefused`, which
 ``submissions.uploads`` turns into its ``UploadRefused`` with the same code and message.
 
 Which file is an archive is told by its *name* (:func:`archive_kind`: ``.zip``; ``.tar``,
@@ -46,21 +47,32 @@ Nested archives (a zip inside a zip) are not opened: they are opaque members.
 
 Modules: ``refusal`` (ArchiveRefused, codes, message words), ``limits``, ``paths`` (name
 characters, the catalogue of paths), ``inspector`` (one archive being checked, every
-refusal), ``zip`` and ``inflate``, ``tar`` and ``check`` (the entry point for one upload).
+refusal), ``zip`` and ``inflate``, ``tar``, ``check`` (the entry point for one upload) and
+``bundle`` (autograder bundles: :func:`check_bundle_archive`).
 """
 
+from submissions.archives.bundle import (
+    BUNDLE_ENTRY_POINT,
+    BUNDLE_LIMITS,
+    MAX_BUNDLE_BYTES,
+    check_bundle_archive,
+)
 from submissions.archives.check import archive_kind, inspect_archive, seekable
 from submissions.archives.limits import ArchiveLimits
 from submissions.archives.refusal import FILE_TOO_LARGE, INVALID_FILE, KB, MB, ArchiveRefused
 
 __all__ = [
+    "BUNDLE_ENTRY_POINT",
+    "BUNDLE_LIMITS",
     "FILE_TOO_LARGE",
     "INVALID_FILE",
     "KB",
+    "MAX_BUNDLE_BYTES",
     "MB",
     "ArchiveLimits",
     "ArchiveRefused",
     "archive_kind",
+    "check_bundle_archive",
     "inspect_archive",
     "seekable",
 ]

@@ -135,7 +135,7 @@ class Inspector:
 
     def member_path(self, raw: str) -> tuple[str, ...]:
         """The member's path as normalised components; refuses unsafe names."""
-        self.check_anchoring(raw)
+        self.check_raw_name(raw)
         parts = [p for p in SEPARATORS.split(raw) if p not in ("", ".")]
         if ".." in parts:
             self.refuse(
@@ -158,8 +158,9 @@ class Inspector:
             )
         return normal
 
-    def check_anchoring(self, raw: str) -> None:
-        """Refuses control characters, and a path anchored at a root or a drive."""
+    def check_raw_name(self, raw: str) -> None:
+        """The member's name as the archive spells it: no control characters, not anchored
+        at a root or a drive."""
         if any(is_control(ch) for ch in raw):
             self.refuse(
                 f"the archive contains a name with control characters or bytes that are not "

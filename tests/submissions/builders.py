@@ -4,13 +4,15 @@ files and streams the checks read, and uploads as a browser sends them.
 zip: :func:`make_zip` (entries are names or ready :class:`zipfile.ZipInfo`, see :func:`zinfo`),
 :func:`make_streamed_zip` (data descriptors), :func:`patch_zip` (rewrites header fields where
 zipfile would not write the attack itself), :func:`member_data_offset` and :func:`flip` (to
-damage a byte). tar: :func:`make_tar`, :func:`tinfo`, :func:`fix_checksum`. Reading: :func:`zip_file` (a seekable file), :class:`Unseekable` (a
+damage a byte). tar: :func:`make_tar`, :func:`tinfo`, :func:`fix_checksum`. Bundles:
+:func:`make_bundle`. Reading: :func:`zip_file` (a seekable file), :class:`Unseekable` (a
 socket-like stream). Uploads: :func:`uploaded`, :func:`sized_upload`.
 """
 
 from __future__ import annotations
 
 import io
+import stat
 import struct
 import tarfile
 import warnings
@@ -182,6 +184,27 @@ def incompressible(n: int) -> bytes:
         seed = (seed * 6364136223846793005 + 1442695040888963407) % 2**64
         out += seed.to_bytes(8, "little")
     return bytes(out[:n])
+
+
+# ---- bundles ------------------------------------------------------------------------------------
+
+RUN_AUTOGRADER = b"#!/bin/sh\ncd /autograder/source && python3 run_tests.py\n"
+
+
+def bundle_entries(*extra: Entry) -> list[Entry]:
+    """A bundle in Gradescope's layout (an executable run_autograder, setup.sh, a test),
+    followed by ``extra``."""
+    return [
+        (zinfo("run_autograder", stat.S_IFREG | 0o755), RUN_AUTOGRADER),
+        (zinfo("setup.sh", stat.S_IFREG | 0o755), b"#!/bin/sh\npip install numpy\n"),
+        ("tests/test_hw.py", b"def test_answer():\n    assert True\n"),
+        *extra,
+    ]
+
+
+def make_bundle(*extra: Entry) -> bytes:
+    """The zip of :func:`bundle_entries`."""
+    return make_zip(bundle_entries(*extra))
 
 
 # ---- reading ------------------------------------------------------------------------------------
