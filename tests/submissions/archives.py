@@ -1,4 +1,5 @@
-"""A corpus of good and bad uploads, built in memory (nothing touches the disk).
+"""A corpus of good and bad uploads, built in memory (nothing touches the disk) with the
+builders of :mod:`tests.submissions.builders`.
 
 Every :class:`Case` is a file name and its bytes. A bad case names the refusal code it must
 get and a piece of text the message must contain (the member, quoted as the message shows
@@ -16,15 +17,26 @@ import io
 import stat
 import struct
 import tarfile
-import warnings
 import zipfile
 import zlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-KB = 1024
-MB = 1024 * KB
+from tests.submissions.builders import (
+    KB,
+    MB,
+    central_entries,
+    fix_checksum,
+    flip,
+    incompressible,
+    make_streamed_zip,
+    make_tar,
+    make_zip,
+    member_data_offset,
+    patch_zip,
+    tinfo,
+    zinfo,
+)
 
 INVALID = "invalid_file"
 TOO_LARGE = "file_too_large"
@@ -44,114 +56,7 @@ class Case:
         return f"Case({self.id!r}, {self.name!r}, {len(self.data)} bytes, code={self.code!r})"
 
 
-# ---- zip ----------------------------------------------------------------------------------------
-
-Entry = tuple[str | zipfile.ZipInfo, bytes]
-
-
-def make_zip(entries: Sequence[Entry], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name" is the point, sometimes
-        with zipfile.ZipFile(buf, "w", compression) as zf:
-            for name, data in entries:
-                zf.writestr(name, data)
-    return buf.getvalue()
-
-
-def zinfo(name: str, mode: int = 0, compression: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=(2021, 1, 25, 9, 0, 0))
-    info.compress_type = compression
-    if mode:
-        info.create_system = 3  # Unix
-        info.external_attr = mode << 16
-    return info
-
-
-class _Unseekable(io.RawIOBase):
-    """A write-only stream: zipfile then writes data descriptors (flag bit 3)."""
-
-    def __init__(self) -> None:
-        self.buf = io.BytesIO()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, b: bytes) -> int:
-        return self.buf.write(b)
-
-
-def make_streamed_zip(entries: Sequence[tuple[str, bytes]]) -> bytes:
-    out = _Unseekable()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries:
-            with zf.open(name, "w") as member:
-                member.write(data)
-    return out.buf.getvalue()
-
-
-def _central_entries(data: bytes) -> list[tuple[int, zipfile.ZipInfo]]:
-    """(offset of the central-directory entry, its ZipInfo), in directory order."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        pos = zf.start_dir
-        infos = zf.infolist()
-    out = []
-    for info in infos:
-        assert data[pos : pos + 4] == b"PK\x01\x02"
-        n, m, k = struct.unpack("<HHH", data[pos + 28 : pos + 34])
-        out.append((pos, info))
-        pos += 46 + n + m + k
-    return out
-
-
-def patch_zip(
-    data: bytes,
-    member: str,
-    *,
-    flags_or: int = 0,
-    crc: int | None = None,
-    compress_size: int | None = None,
-    file_size: int | None = None,
-    local: bool = True,
-    central: bool = True,
-) -> bytes:
-    """Rewrites fields of one member's local header and/or central-directory entry."""
-    out = bytearray(data)
-    for pos, info in _central_entries(data):
-        if info.orig_filename != member:
-            continue
-        # (flags, crc, compressed size, size) offsets in the local header / central entry
-        places = []
-        if local:
-            places.append((info.header_offset, 6, 14, 18, 22))
-        if central:
-            places.append((pos, 8, 16, 20, 24))
-        for base, f_at, crc_at, csize_at, size_at in places:
-            if flags_or:
-                (flags,) = struct.unpack_from("<H", out, base + f_at)
-                struct.pack_into("<H", out, base + f_at, flags | flags_or)
-            if crc is not None:
-                struct.pack_into("<L", out, base + crc_at, crc)
-            if compress_size is not None:
-                struct.pack_into("<L", out, base + csize_at, compress_size)
-            if file_size is not None:
-                struct.pack_into("<L", out, base + size_at, file_size)
-        return bytes(out)
-    raise KeyError(member)
-
-
-def member_data_offset(data: bytes, member: str) -> int:
-    for _, info in _central_entries(data):
-        if info.orig_filename == member:
-            n, m = struct.unpack_from("<HH", data, info.header_offset + 26)
-            return info.header_offset + 30 + n + m
-    raise KeyError(member)
-
-
-def flip(data: bytes, at: int) -> bytes:
-    out = bytearray(data)
-    out[at] ^= 0xFF
-    return bytes(out)
+# ---- the attacks zipfile and tarfile would not write --------------------------------------------
 
 
 def lying_size_zip() -> bytes:
@@ -180,7 +85,7 @@ def nul_name_zip() -> bytes:
 
 def local_name_mismatch_zip() -> bytes:
     data = make_zip([("a.py", b"print('a')\n"), ("c.py", b"print('c')\n")])
-    (_, info), _ = _central_entries(data)
+    (_, info), _ = central_entries(data)
     out = bytearray(data)
     out[info.header_offset + 30 : info.header_offset + 34] = b"b.py"
     return bytes(out)
@@ -190,62 +95,21 @@ def local_method_zip() -> bytes:
     """The directory says deflate; the local header says stored."""
     data = make_zip([("q1.py", b"z = 1\n" * 40)])
     out = bytearray(data)
-    (_, info), *_ = _central_entries(data)
+    (_, info), *_ = central_entries(data)
     struct.pack_into("<H", out, info.header_offset + 8, zipfile.ZIP_STORED)
     return bytes(out)
 
 
 def overlapping_zip() -> bytes:
     data = make_zip([("a.py", b"print('a')\n" * 50), ("b.py", b"print('b')\n")])
-    (_, info), _ = _central_entries(data)
+    (_, info), _ = central_entries(data)
     return patch_zip(data, "a.py", compress_size=info.compress_size + 40, local=False)
-
-
-# ---- tar ----------------------------------------------------------------------------------------
-
-
-def tinfo(
-    name: str, size: int = 0, kind: bytes = tarfile.REGTYPE, link: str = ""
-) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.size = size
-    info.type = kind
-    info.linkname = link
-    info.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
-    info.mtime = 1611583200
-    return info
-
-
-def make_tar(
-    entries: Sequence[tarfile.TarInfo | tuple[str, bytes | None]],
-    compression: str = "",
-    tar_format: int = tarfile.PAX_FORMAT,
-) -> bytes:
-    """Entries are (name, bytes) for files, (name/, None) for folders, or ready TarInfos."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=f"w:{compression}", format=tar_format) as tf:
-        for entry in entries:
-            if isinstance(entry, tarfile.TarInfo):
-                tf.addfile(entry)
-                continue
-            name, data = entry
-            if data is None:
-                tf.addfile(tinfo(name, kind=tarfile.DIRTYPE))
-            else:
-                tf.addfile(tinfo(name, len(data)), io.BytesIO(data))
-    return buf.getvalue()
-
-
-def _fix_checksum(block: bytearray, at: int = 0) -> None:
-    block[at + 148 : at + 156] = b" " * 8
-    checksum = sum(block[at : at + 512])
-    block[at + 148 : at + 156] = b"%06o\0 " % checksum
 
 
 def declared_too_big_tar() -> bytes:
     out = bytearray(make_tar([("big.bin", b"x" * 10)], tar_format=tarfile.USTAR_FORMAT))
     out[124:136] = b"%011o\0" % (600 * MB)
-    _fix_checksum(out)
+    fix_checksum(out)
     return bytes(out)
 
 
@@ -257,15 +121,6 @@ def junk_header_tar() -> bytes:
     )
     out[1024:1536] = b"\xff" * 512  # where b.py's header was
     return bytes(out)
-
-
-def incompressible(n: int) -> bytes:
-    out = bytearray()
-    seed = 1
-    while len(out) < n:
-        seed = (seed * 6364136223846793005 + 1442695040888963407) % 2**64
-        out += seed.to_bytes(8, "little")
-    return bytes(out[:n])
 
 
 # ---- the corpus ---------------------------------------------------------------------------------

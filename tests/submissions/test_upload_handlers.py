@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.test import Client, RequestFactory, override_settings
@@ -32,10 +31,8 @@ from submissions.upload_handlers import (
     raise_if_refused,
 )
 from submissions.uploads import FILE_TOO_LARGE, UploadRefused, check_files
-from tests.submissions.archives import make_zip
+from tests.submissions.builders import KB, MB, make_zip, sized_upload, uploaded
 
-KB = 1024
-MB = 1024 * KB
 FILE_LIMIT = 256 * KB
 TOTAL_LIMIT = 512 * KB
 CSRF_SECRET = "a" * 16 + "B" * 16  # a 32-character secret: Django takes it as the token too
@@ -138,10 +135,6 @@ def upload_dir(tmp_path: Path) -> Iterator[Path]:
         yield tmp_path
 
 
-def upload(name: str, size: int, fill: bytes = b"x") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, (fill * size)[:size], content_type="application/octet-stream")
-
-
 def nothing_left_in(folder: Path) -> bool:
     return not list(folder.iterdir()) and not any(p.exists() for p in Disk.paths)
 
@@ -150,7 +143,10 @@ def nothing_left_in(folder: Path) -> bool:
 def test_files_within_the_limits_arrive_whole(url: str, upload_dir: Path):
     response = Client().post(
         url,
-        {"files": [upload("hw1.py", 200 * KB, b"abcd"), upload("b.txt", 10)], "collaborators": "x"},
+        {
+            "files": [sized_upload("hw1.py", 200 * KB, b"abcd"), sized_upload("b.txt", 10)],
+            "collaborators": "x",
+        },
     )
     assert response.status_code in (200, 201), response.content
     sizes = [(f["name"], f["size"]) for f in response.json()["files"]]
@@ -161,7 +157,7 @@ def test_files_within_the_limits_arrive_whole(url: str, upload_dir: Path):
 
 def test_uploaded_temporary_files_go_through_check_files(upload_dir: Path):
     zipped = make_zip([("hw1/q1.py", b"x = 1\n"), ("hw1/q2.py", b"y = 2\n")])
-    response = Client().post("/upload/", {"files": [SimpleUploadedFile("hw1.zip", zipped)]})
+    response = Client().post("/upload/", {"files": [uploaded("hw1.zip", zipped)]})
     assert response.status_code == 200, response.content
     assert response.json()["files"] == [
         {
@@ -171,8 +167,12 @@ def test_uploaded_temporary_files_go_through_check_files(upload_dir: Path):
             "members": ["hw1/q1.py", "hw1/q2.py"],
         }
     ]
+    assert nothing_left_in(upload_dir)
+
+
+def test_an_uploaded_bad_archive_is_refused_by_check_files(upload_dir: Path):
     bad = make_zip([("../../etc/passwd", b"x")])
-    response = Client().post("/upload/", {"files": [SimpleUploadedFile("hw1.zip", bad)]})
+    response = Client().post("/upload/", {"files": [uploaded("hw1.zip", bad)]})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_file"
     assert nothing_left_in(upload_dir)
@@ -186,7 +186,9 @@ def test_a_file_over_the_limit_is_stopped_before_more_than_the_limit_is_written(
     url: str, size: int, upload_dir: Path
 ):
     """``/upload/roomy/`` allows 1 GB in all, so only the streaming count can stop 20 MB."""
-    response = Client().post(url, {"files": [upload("small.py", 100), upload("big.bin", size)]})
+    response = Client().post(
+        url, {"files": [sized_upload("small.py", 100), sized_upload("big.bin", size)]}
+    )
     assert response.status_code == 413
     assert response.json() == {
         "error": {
@@ -201,7 +203,7 @@ def test_a_file_over_the_limit_is_stopped_before_more_than_the_limit_is_written(
 
 @pytest.mark.parametrize("url", ["/upload/", "/api/upload/"])
 def test_files_together_over_the_total_are_stopped(url: str, upload_dir: Path):
-    files = [upload(f"part{i}.bin", 200 * KB) for i in range(3)]  # each fine, 600 KB together
+    files = [sized_upload(f"part{i}.bin", 200 * KB) for i in range(3)]  # each fine, 600 KB together
     response = Client().post(url, {"files": files})
     assert response.status_code == 413
     assert response.json()["error"] == {
@@ -219,7 +221,7 @@ def test_a_content_length_over_the_total_is_refused_before_reading_the_body(
     """The test client's payload refuses to be read past its real length: had anything read
     the body on the strength of the 3 GB header, the request would fail, not answer 413."""
     response = Client().post(
-        url, {"files": [upload("a.py", 10)]}, CONTENT_LENGTH=str(3 * 1024 * MB)
+        url, {"files": [sized_upload("a.py", 10)]}, CONTENT_LENGTH=str(3 * 1024 * MB)
     )
     assert response.status_code == 413
     assert response.json()["error"]["message"] == (
@@ -229,29 +231,59 @@ def test_a_content_length_over_the_total_is_refused_before_reading_the_body(
     assert Disk.paths == []
 
 
+def ten_byte_handler() -> LimitedUploadHandler:
+    request = RequestFactory().post("/upload/", {"files": [sized_upload("a.bin", 1)]})
+    return LimitedUploadHandler(request, max_file_bytes=10, max_total_bytes=10)
+
+
 def test_the_envelope_allowance_keeps_a_full_upload_with_its_fields_acceptable():
-    request = RequestFactory().post("/upload/", {"files": [upload("a.bin", 1)]})
-    handler = LimitedUploadHandler(request, max_file_bytes=10, max_total_bytes=10)
-    meta = {"CONTENT_LENGTH": "0"}
-    assert handler.handle_raw_input(None, meta, 10 + 1 * MB, "b") is None
-    assert handler.handle_raw_input(None, meta, 10 + 1 * MB + 1, "b") is not None
+    handler = ten_byte_handler()
+    assert handler.handle_raw_input(None, {"CONTENT_LENGTH": "0"}, 10 + 1 * MB, "b") is None
+
+
+def test_a_content_length_one_byte_past_the_envelope_allowance_is_refused():
+    handler = ten_byte_handler()
+    assert handler.handle_raw_input(None, {"CONTENT_LENGTH": "0"}, 10 + 1 * MB + 1, "b") is not None
     assert handler.refusal is not None
 
 
-def test_with_csrf_enforced_a_refusal_still_answers_413_and_csrf_still_guards_the_rest(
-    upload_dir: Path,
-):
+def csrf_client() -> Client:
+    """A client whose requests are CSRF-checked, holding the CSRF cookie."""
     client = Client(enforce_csrf_checks=True)
     client.cookies["csrftoken"] = CSRF_SECRET
-    ok = client.post("/upload/", {"files": [upload("a.py", 10)]}, HTTP_X_CSRFTOKEN=CSRF_SECRET)
+    return client
+
+
+def test_with_csrf_enforced_a_request_with_the_token_is_answered(upload_dir: Path):
+    ok = csrf_client().post(
+        "/upload/", {"files": [sized_upload("a.py", 10)]}, HTTP_X_CSRFTOKEN=CSRF_SECRET
+    )
     assert ok.status_code == 200, ok.content
-    too_big = client.post(
-        "/upload/", {"files": [upload("big.bin", MB)]}, HTTP_X_CSRFTOKEN=CSRF_SECRET
+    assert nothing_left_in(upload_dir)
+
+
+def test_with_csrf_enforced_a_refusal_still_answers_413(upload_dir: Path):
+    too_big = csrf_client().post(
+        "/upload/", {"files": [sized_upload("big.bin", MB)]}, HTTP_X_CSRFTOKEN=CSRF_SECRET
     )
     assert too_big.status_code == 413
-    forged = client.post("/upload/", {"files": [upload("a.py", 10)]})
+    assert nothing_left_in(upload_dir)
+
+
+def test_with_csrf_enforced_a_request_without_the_token_is_forbidden(upload_dir: Path):
+    forged = csrf_client().post("/upload/", {"files": [sized_upload("a.py", 10)]})
     assert forged.status_code == 403
     assert nothing_left_in(upload_dir)
+
+
+def filled_handler() -> LimitedUploadHandler:
+    """A handler (100 bytes a file, 150 in all) that was given exactly 100 and 50 bytes."""
+    handler = LimitedUploadHandler(None, max_file_bytes=100, max_total_bytes=150)
+    handler.new_file("files", "a.py", "text/plain", None)
+    handler.receive_data_chunk(b"x" * 100, 0)
+    handler.new_file("files", "b.py", "text/plain", None)
+    handler.receive_data_chunk(b"y" * 50, 0)
+    return handler
 
 
 def test_the_handler_passes_chunks_on_and_counts_them():
@@ -263,6 +295,10 @@ def test_the_handler_passes_chunks_on_and_counts_them():
     handler.new_file("files", "b.py", "text/plain", None)
     assert handler.receive_data_chunk(b"y" * 50, 0) == b"y" * 50  # exactly the total
     assert (handler.received, handler.refusal) == (150, None)
+
+
+def test_the_handler_stops_the_upload_one_byte_past_the_total():
+    handler = filled_handler()
     with pytest.raises(StopUpload) as stopped:
         handler.receive_data_chunk(b"y", 50)
     assert stopped.value.connection_reset is False
@@ -286,7 +322,7 @@ def test_a_part_that_declares_its_length_over_the_limit_is_stopped_at_once():
 def test_installing_after_the_body_was_parsed_warns_and_changes_nothing(
     caplog: pytest.LogCaptureFixture,
 ):
-    request = RequestFactory().post("/upload/", {"files": [upload("big.bin", 2 * KB)]})
+    request = RequestFactory().post("/upload/", {"files": [sized_upload("big.bin", 2 * KB)]})
     assert request.FILES.getlist("files")[0].size == 2 * KB  # parsed, as a CSRF check would
     with caplog.at_level(logging.WARNING, logger="submissions.upload_handlers"):
         handler = install_upload_limits(request, max_file_bytes=KB, max_total_bytes=KB)
@@ -296,7 +332,7 @@ def test_installing_after_the_body_was_parsed_warns_and_changes_nothing(
 
 
 def test_raise_if_refused_parses_the_upload_itself():
-    request = RequestFactory().post("/upload/", {"files": [upload("big.bin", 2 * KB)]})
+    request = RequestFactory().post("/upload/", {"files": [sized_upload("big.bin", 2 * KB)]})
     install_upload_limits(request, max_file_bytes=KB, max_total_bytes=10 * KB)
     with pytest.raises(UploadRefused) as caught:
         raise_if_refused(request)

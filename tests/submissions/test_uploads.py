@@ -1,4 +1,4 @@
-"""submissions/uploads.py: names, sizes and hashes, and the corpus of good and bad archives.
+"""submissions.uploads: names, sizes and hashes, and the corpus of good and bad archives.
 
 Pure: no database, no Django request.
 """
@@ -10,7 +10,6 @@ import io
 import os
 import unicodedata
 import zipfile
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -35,30 +34,10 @@ from tests.submissions.archives import (
     corpus,
     good_cases,
     lying_size_zip,
-    make_tar,
-    make_zip,
 )
+from tests.submissions.builders import Unseekable, make_tar, make_zip, zip_file
 
 LIMITS = UploadLimits()
-
-
-class Unseekable(io.RawIOBase):
-    """Gives ``data`` (or endless zeros) like a socket would: no seek, no tell."""
-
-    def __init__(self, data: bytes | None = None) -> None:
-        self.data = data
-        self.read_bytes = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = len(buffer)
-        start = self.read_bytes
-        chunk = bytes(n) if self.data is None else self.data[start : start + n]
-        buffer[: len(chunk)] = chunk
-        self.read_bytes += len(chunk)
-        return len(chunk)
 
 
 def refusal(
@@ -107,17 +86,19 @@ def test_a_good_upload_is_accepted_with_its_size_hash_and_members(case: Case):
     assert fileobj.tell() == 0, "left at the start for storage"
 
 
-@pytest.mark.parametrize("case", corpus(), ids=lambda c: c.id)
-def test_a_stream_that_cannot_seek_gets_the_same_answer(case: Case):
-    if case.code is None:
-        checked = check_file(Unseekable(case.data), case.name, LIMITS)
-        assert (checked.sha256, checked.members) == (
-            hashlib.sha256(case.data).hexdigest(),
-            case.members,
-        )
-    else:
-        error = refusal(Unseekable(case.data), case.name)
-        assert (error.code, case.mentions in error.message) == (case.code, True)
+@pytest.mark.parametrize("case", good_cases(), ids=lambda c: c.id)
+def test_a_good_upload_that_cannot_seek_is_accepted_the_same(case: Case):
+    checked = check_file(Unseekable(case.data), case.name, LIMITS)
+    assert (checked.sha256, checked.members) == (
+        hashlib.sha256(case.data).hexdigest(),
+        case.members,
+    )
+
+
+@pytest.mark.parametrize("case", bad_cases(), ids=lambda c: c.id)
+def test_a_bad_upload_that_cannot_seek_is_refused_the_same(case: Case):
+    error = refusal(Unseekable(case.data), case.name)
+    assert (error.code, case.mentions in error.message) == (case.code, True)
 
 
 def test_pythons_zipfile_alone_is_fooled_by_the_lying_zip():
@@ -132,48 +113,80 @@ def test_pythons_zipfile_alone_is_fooled_by_the_lying_zip():
 
 
 def test_the_ratio_grace_size_is_inclusive():
-    at_grace = make_zip([("z.bin", bytes(1 * MB))])
-    assert check_file(io.BytesIO(at_grace), "z.zip", LIMITS).members == ("z.bin",)
-    past_grace = make_zip([("z.bin", bytes(1 * MB + 1))])
-    assert "compressed more than 100 times" in refusal(io.BytesIO(past_grace), "z.zip").message
+    at_grace = zip_file([("z.bin", bytes(1 * MB))])
+    assert check_file(at_grace, "z.zip", LIMITS).members == ("z.bin",)
+
+
+def test_one_byte_past_the_ratio_grace_size_the_ratio_binds():
+    past_grace = zip_file([("z.bin", bytes(1 * MB + 1))])
+    assert "compressed more than 100 times" in refusal(past_grace, "z.zip").message
 
 
 def test_with_no_grace_even_ordinary_text_can_be_over_a_small_ratio():
-    data = make_zip([("a.txt", b"hello world " * 1000)])
+    data = zip_file([("a.txt", b"hello world " * 1000)])
     limits = UploadLimits(archive_max_ratio=2, archive_ratio_grace_bytes=0)
-    assert refusal(io.BytesIO(data), "a.zip", limits).code == INVALID_FILE
+    assert refusal(data, "a.zip", limits).code == INVALID_FILE
 
 
-def test_twenty_levels_are_accepted_and_twenty_one_are_not():
-    twenty = "/".join(["d"] * 19 + ["x.py"])
-    assert check_file(io.BytesIO(make_zip([(twenty, b"")])), "a.zip", LIMITS).members == (twenty,)
-    error = refusal(io.BytesIO(make_zip([("d/" + twenty, b"")])), "a.zip")
+TWENTY_LEVELS = "/".join(["d"] * 19 + ["x.py"])
+
+
+def test_twenty_levels_are_accepted():
+    checked = check_file(zip_file([(TWENTY_LEVELS, b"")]), "a.zip", LIMITS)
+    assert checked.members == (TWENTY_LEVELS,)
+
+
+def test_twenty_one_levels_are_refused():
+    error = refusal(zip_file([("d/" + TWENTY_LEVELS, b"")]), "a.zip")
     assert "nested 21 levels deep" in error.message
 
 
-@pytest.mark.parametrize("name", ["small.zip", "small.tar", "small.tar.gz"])
-def test_member_count_and_uncompressed_size_follow_the_limits(name: str):
-    files = [(f"f{i}.txt", b"x" * 600) for i in range(4)]  # 2400 bytes
-    data = (
-        make_zip(files) if name.endswith(".zip") else make_tar(files, "gz" if "gz" in name else "")
-    )
-    assert len(check_file(io.BytesIO(data), name, LIMITS).members) == 4
-    error = refusal(io.BytesIO(data), name, UploadLimits(archive_max_members=3))
+SMALL_ARCHIVES = ["small.zip", "small.tar", "small.tar.gz"]
+
+
+def four_small_files(name: str) -> io.BytesIO:
+    """Four files of 600 bytes (2400 together) in the archive ``name`` says."""
+    files = [(f"f{i}.txt", b"x" * 600) for i in range(4)]
+    if name.endswith(".zip"):
+        return zip_file(files)
+    return io.BytesIO(make_tar(files, "gz" if "gz" in name else ""))
+
+
+@pytest.mark.parametrize("name", SMALL_ARCHIVES)
+def test_an_archive_within_the_limits_is_accepted(name: str):
+    assert len(check_file(four_small_files(name), name, LIMITS).members) == 4
+
+
+@pytest.mark.parametrize("name", SMALL_ARCHIVES)
+def test_the_member_count_follows_the_limits(name: str):
+    error = refusal(four_small_files(name), name, UploadLimits(archive_max_members=3))
     assert "more than 3 entries" in error.message
-    error = refusal(io.BytesIO(data), name, UploadLimits(archive_max_uncompressed_bytes=2 * 1024))
+
+
+@pytest.mark.parametrize("name", SMALL_ARCHIVES)
+def test_the_uncompressed_size_follows_the_limits(name: str):
+    limits = UploadLimits(archive_max_uncompressed_bytes=2 * 1024)
+    error = refusal(four_small_files(name), name, limits)
     assert error.code == FILE_TOO_LARGE
     assert error.status == 413
     assert "unpacks to more than 2 KB" in error.message
 
 
+FIVE_MB_OF_ZEROS_TGZ = make_tar([("zeros.bin", bytes(5 * MB))], "gz")
+
+
 def test_a_tar_gz_is_stopped_while_decompressing_not_after():
     """The decompressed stream is read through a budget: a 5 MB member in a ~5 KB .tar.gz is
     refused once the budget (max(grace, ratio x compressed size)) is passed."""
-    data = make_tar([("zeros.bin", bytes(5 * MB))], "gz")
-    limits = UploadLimits(archive_max_ratio=10**6)  # the ratio no longer binds: the size does
-    error = refusal(io.BytesIO(data), "z.tar.gz", UploadLimits(archive_max_uncompressed_bytes=MB))
+    limits = UploadLimits(archive_max_uncompressed_bytes=MB)
+    error = refusal(io.BytesIO(FIVE_MB_OF_ZEROS_TGZ), "z.tar.gz", limits)
     assert error.code == FILE_TOO_LARGE
-    assert check_file(io.BytesIO(data), "z.tar.gz", limits).members == ("zeros.bin",)
+
+
+def test_a_tar_gz_within_both_budgets_is_read_whole():
+    limits = UploadLimits(archive_max_ratio=10**6)  # the ratio no longer binds: the size does
+    checked = check_file(io.BytesIO(FIVE_MB_OF_ZEROS_TGZ), "z.tar.gz", limits)
+    assert checked.members == ("zeros.bin",)
 
 
 # ---- size, hash and reading ---------------------------------------------------------------------
@@ -202,8 +215,8 @@ def test_an_endless_stream_stops_one_byte_past_the_limit():
 
 
 def test_an_oversized_archive_is_refused_for_its_size_before_being_opened():
-    data = make_zip([("a.bin", os.urandom(200_000))])
-    error = refusal(io.BytesIO(data), "hw1.zip", UploadLimits(max_file_bytes=100_000))
+    data = zip_file([("a.bin", os.urandom(200_000))])
+    error = refusal(data, "hw1.zip", UploadLimits(max_file_bytes=100_000))
     assert error.code == FILE_TOO_LARGE
     assert error.message.startswith("hw1.zip is larger than 97.6 KB")
 
@@ -259,10 +272,16 @@ def test_normalise_name_refuses_what_is_empty_reserved_or_too_long(sent: str):
     assert "file name" in caught.value.message
 
 
-def test_the_name_length_limit_counts_utf8_bytes_and_can_be_set():
+def test_the_name_length_limit_counts_utf8_bytes():
     assert normalise_name("é" * 127 + "a") == "é" * 127 + "a"  # 255 bytes
+
+
+def test_the_name_length_limit_can_be_set():
     with pytest.raises(UploadRefused, match="at most 10 bytes"):
         normalise_name("abcdefghijk", max_length=10)
+
+
+def test_check_file_takes_the_name_length_limit_from_its_limits():
     with pytest.raises(UploadRefused):
         check_file(io.BytesIO(b""), "abcdefghijk", UploadLimits(max_name_length=10))
 
@@ -332,9 +351,12 @@ def test_no_files_is_refused():
     assert (error.code, error.message) == (INVALID_FILE, "Choose at least one file to submit.")
 
 
-def test_more_than_max_files_is_refused_and_max_files_is_not():
+def test_max_files_are_accepted():
     twenty = files(*((f"f{i}.py", b"") for i in range(20)))
     assert len(check_files(twenty, LIMITS)) == 20
+
+
+def test_more_than_max_files_is_refused():
     error = files_refusal(files(*((f"f{i}.py", b"") for i in range(21))))
     assert error.code == INVALID_FILE
     assert "You chose 21 files; at most 20" in error.message
@@ -346,12 +368,17 @@ def test_two_files_with_the_same_normalised_name_are_refused():
     assert error.message == "Two of the files are named 'hw.py'; rename one of them."
 
 
-def test_files_over_the_total_are_refused_as_too_large():
-    limits = UploadLimits(max_file_bytes=1 * MB, max_total_bytes=2 * MB)
+TWO_MB_IN_ALL = UploadLimits(max_file_bytes=1 * MB, max_total_bytes=2 * MB)
+
+
+def test_files_of_exactly_the_total_are_accepted():
     at_total = files(("a.bin", bytes(MB)), ("b.bin", bytes(MB)))
-    assert sum(c.size for c in check_files(at_total, limits)) == 2 * MB
+    assert sum(c.size for c in check_files(at_total, TWO_MB_IN_ALL)) == 2 * MB
+
+
+def test_files_over_the_total_are_refused_as_too_large():
     error = files_refusal(
-        files(("a.bin", bytes(MB)), ("b.bin", bytes(MB)), ("c.bin", b"x")), limits
+        files(("a.bin", bytes(MB)), ("b.bin", bytes(MB)), ("c.bin", b"x")), TWO_MB_IN_ALL
     )
     assert (error.code, error.status) == (FILE_TOO_LARGE, 413)
     assert (
@@ -368,16 +395,19 @@ def test_one_bad_archive_refuses_the_submission_naming_it():
 # ---- the refusal --------------------------------------------------------------------------------
 
 
-def test_upload_refused_is_an_application_error_with_the_status_of_its_code():
+def test_upload_refused_is_an_application_error_answering_400_by_default():
     assert issubclass(UploadRefused, ApplicationError)
     plain = UploadRefused("x.py: no.")
     assert (plain.code, plain.status) == (INVALID_FILE, 400)
+
+
+def test_upload_refused_for_a_file_too_large_answers_413():
     big = UploadRefused("x.py is too big.", code=FILE_TOO_LARGE)
     assert (big.code, big.status) == (FILE_TOO_LARGE, 413)
 
 
 def test_the_api_answers_a_refusal_in_the_error_envelope():
-    error = refusal(io.BytesIO(make_zip([("../../etc/passwd", b"x")])), "hw1.zip")
+    error = refusal(zip_file([("../../etc/passwd", b"x")]), "hw1.zip")
     response = exception_handler(error, {})
     assert response is not None
     assert response.status_code == 400
@@ -388,6 +418,9 @@ def test_the_api_answers_a_refusal_in_the_error_envelope():
             "the archive's folder.",
         }
     }
+
+
+def test_the_api_answers_a_file_too_large_with_413():
     too_big = refusal(Unseekable(), "a.bin", UploadLimits(max_file_bytes=10))
     response = exception_handler(too_big, {})
     assert response is not None
@@ -407,6 +440,9 @@ def test_the_api_answers_a_refusal_in_the_error_envelope():
 def test_limits_must_be_positive_integers(bad: dict[str, object]):
     with pytest.raises(ValueError, match="UploadLimits"):
         UploadLimits(**bad)
+
+
+def test_the_ratio_grace_size_may_be_zero():
     assert UploadLimits(archive_ratio_grace_bytes=0).archive_ratio_grace_bytes == 0
 
 
