@@ -1,0 +1,162 @@
+"""Every page passes axe-core's WCAG 2.1 A and AA rules, as each kind of person sees it, on a
+desktop window and at a phone's width (390 px). axe-core is the npm package that bin/bootstrap
+installs into node_modules; it is injected into each page as it is."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from grading import services as grading_services
+from grading.models import GradeChange
+from submissions.services import submission_create
+from tests.browser.builders import deep_learning, george, person
+from tests.browser.conftest import log_in
+from tests.factories import AssignmentFactory, CategoryFactory, QuestionFactory, SectionFactory
+from tests.grading.conftest import bundle_zip
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def course(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
+    """A course with a graded, released assignment, a regrade request, a group assignment,
+    an extension and an autograder: every page has something to show."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    built = deep_learning(
+        links=[
+            {"name": "website", "url": "https://example.edu/cs7643", "note": ""},
+            {"name": "forum", "url": "https://example.edu/forum", "note": "access code DL2021"},
+        ]
+    )
+    SectionFactory(course=built.course, code="CS7643", level="graduate", capacity=150)
+    CategoryFactory(course=built.course, slug="participation", weight=Decimal(3), bonus=True)
+    hw1 = AssignmentFactory(
+        course=built.course,
+        category=built.homework,
+        slug="hw1",
+        title="HW1",
+        position=1,
+        release_at=now - timedelta(days=20),
+        due_at=now + timedelta(days=2),
+        points=Decimal(20),
+    )
+    QuestionFactory(assignment=hw1, slug="q1", points=Decimal(10), position=1)
+    QuestionFactory(assignment=hw1, slug="q2", points=Decimal(10), position=2)
+    project_cat = CategoryFactory(course=built.course, slug="project", weight=Decimal(20))
+    AssignmentFactory(
+        course=built.course,
+        category=project_cat,
+        slug="project",
+        title="Final project",
+        position=2,
+        group=True,
+        group_min=3,
+        group_max=4,
+        due_at=now + timedelta(days=40),
+    )
+    student = george(built)
+    ta = person("tahelper", "Tara", "Helper", section=built.ug, role="ta")
+    instructor = person(
+        "zkira", "Zsolt", "Kira", course=built.course, section=None, role="instructor"
+    )
+    grading_services._bundle_store(assignment=hw1, data=bundle_zip(), source="upload")
+    submission = submission_create(
+        enrollment=student,
+        assignment=hw1,
+        files=[(SimpleUploadedFile("hw1.py", b"print('hi')\n"), "hw1.py")],
+        received_at=timezone.now(),
+    ).submission
+    job = grading_services.job_claim(queue="cpu", worker="w", now=timezone.now())
+    assert job is not None
+    raw = json.dumps({"tests": [{"name": "q1 shapes", "score": 8, "max_score": 10}]})
+    grading_services.job_finish(job_id=job.pk, worker="w", score=8, max_score=10, data={"raw": raw})
+    grading_services.grade_set(
+        by=None,
+        assignment=hw1,
+        student=student.user,
+        question="q2",
+        points=Decimal(7),
+        source=GradeChange.Source.AUTOGRADER,
+    )
+    grading_services.grades_release(enrollment=instructor, assignment=hw1, now=timezone.now())
+    grading_services.regrade_request_create(
+        enrollment=student,
+        submission=submission,
+        question="q2",
+        message="Please look at q2 again.",
+        now=timezone.now(),
+    )
+    return {
+        "slug": built.course.slug,
+        "submission": submission.pk,
+        "student": student,
+        "ta": ta,
+        "instructor": instructor,
+    }
+
+
+def _pages(c: dict[str, Any]) -> dict[str, list[str]]:
+    course = f"/courses/{c['slug']}"
+    common = [
+        "/",
+        f"{course}/",
+        f"{course}/assignments/",
+        f"{course}/assignments/hw1/",
+        f"/submissions/{c['submission']}/",
+        f"{course}/groups/",
+        f"{course}/extensions/",
+        f"{course}/grades/",
+    ]
+    staff = [f"{course}/assignments/hw1/submissions/", f"{course}/grading/", f"{course}/regrades/"]
+    return {"gburdell": common, "tahelper": common + staff, "zkira": common + staff}
+
+
+def _violations(page: Any) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(" ".join(n["target"]) for n in v["nodes"][:3])
+        for v in result["violations"]
+    ]
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_every_page_passes_axe_wcag21_aa(
+    chromium: Any, live_server: Any, course: Any, width: str
+) -> None:
+    assert AXE.exists(), "axe-core is missing: bin/bootstrap installs it (npm ci)"
+    found: dict[str, list[str]] = {}
+    for username, paths in _pages(course).items():
+        context = chromium.new_context(base_url=live_server.url, viewport=WIDTHS[width])
+        page = context.new_page()
+        try:
+            log_in(page, username)
+            for path in paths:
+                response = page.goto(path)
+                assert response is not None and response.status == 200, (path, username)
+                if violations := _violations(page):
+                    found[f"{username} {path}"] = violations
+        finally:
+            context.close()
+    anonymous = chromium.new_context(base_url=live_server.url, viewport=WIDTHS[width])
+    login_page = anonymous.new_page()
+    login_page.goto("/accounts/login/")
+    if violations := _violations(login_page):
+        found["/accounts/login/"] = violations
+    anonymous.close()
+    assert not found, json.dumps(found, indent=1)
