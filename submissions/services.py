@@ -133,7 +133,10 @@ def _group_for(*, enrollment: Enrollment, assignment: Assignment) -> ProjectGrou
     return membership.group
 
 
-def _replay(*, student_id: int, key: str, assignment: Assignment) -> Submission | None:
+def _replay(*, student_id: int, key: str | None, assignment: Assignment) -> Submission | None:
+    """The student's earlier submission under this Idempotency-Key (None without a key)."""
+    if key is None:
+        return None
     existing = Submission.objects.filter(student_id=student_id, idempotency_key=key).first()
     if existing is None:
         return None
@@ -263,10 +266,9 @@ def submission_create(
     deletes the stored files again."""
     key = (idempotency_key or "").strip() or None
     _check_admission(enrollment=enrollment, assignment=assignment, key=key, received_at=received_at)
-    if key is not None:
-        earlier = _replay(student_id=enrollment.user_id, key=key, assignment=assignment)
-        if earlier is not None:
-            return SubmissionResult(earlier, replayed=True)
+    earlier = _replay(student_id=enrollment.user_id, key=key, assignment=assignment)
+    if earlier is not None:
+        return SubmissionResult(earlier, replayed=True)
     accepted = _accept(
         enrollment=enrollment,
         assignment=assignment,
@@ -288,11 +290,8 @@ def submission_create(
             )
     except IntegrityError:
         _delete_quietly(stored)
-        earlier = (
-            _replay(student_id=enrollment.user_id, key=key, assignment=assignment)
-            if key is not None
-            else None
-        )
+        # A request racing with this one under the same key got there first.
+        earlier = _replay(student_id=enrollment.user_id, key=key, assignment=assignment)
         if earlier is None:
             raise
         return SubmissionResult(earlier, replayed=True)
