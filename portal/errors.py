@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.defaults import server_error as django_server_error
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -125,6 +126,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = error_body(code, message)
     response.data = body
     return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: a mistyped address answers with the portal's own page (and under /api/,
+    in the envelope)."""
+    message = "There is nothing at this address. Check it, or start again from your courses."
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", message), status=404)
+    return render(
+        request,
+        "portal/error.html",
+        {"code": "not_found", "message": message, "status": 404},
+        status=404,
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

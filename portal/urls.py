@@ -22,4 +22,5 @@ urlpatterns = [
     path("api/", include([path("<path:rest>", api.not_found)])),
 ]
 
+handler404 = "portal.errors.page_not_found"
 handler500 = "portal.errors.server_error"

@@ -64,6 +64,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {{ slug|label }} on every page, without a load tag.
+            "builtins": ["portal.templatetags.portal"],
         },
     },
 ]

@@ -1,0 +1,29 @@
+"""Template filters every page uses: ``{% load portal %}``."""
+
+from __future__ import annotations
+
+import re
+
+from django import template
+
+register = template.Library()
+
+_SMALL_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to"})
+
+
+@register.filter
+def label(slug: str) -> str:
+    """A slug or config key as words for a person: ``dean_of_students`` → "Dean of students",
+    ``ps0`` → "PS0", ``lms`` → "LMS", ``homework`` → "Homework". Words with a digit, and
+    other words of three letters or fewer, are taken for abbreviations."""
+    words = [w for w in re.split(r"[_\-\s]+", str(slug)) if w]
+    shown = []
+    for i, word in enumerate(words):
+        lower = word.lower()
+        if any(ch.isdigit() for ch in word) or (len(word) <= 3 and lower not in _SMALL_WORDS):
+            shown.append(word.upper())
+        elif i == 0:
+            shown.append(lower.capitalize())
+        else:
+            shown.append(lower)
+    return " ".join(shown)
