@@ -261,14 +261,14 @@ def _unlisted(cfg: course_config.CourseConfig, rows: _Rows) -> list[tuple[models
     listed_questions = {
         (rows.assignments[a.slug].pk, q.slug) for a in cfg.assignments for q in a.questions
     }
-    kept_assignments = {rows.assignments[slug].pk: slug for slug in listed_assignments}
+    listed_by_id = {rows.assignments[slug].pk: slug for slug in listed_assignments}
     listed_categories = {c.slug for c in cfg.categories}
     listed_sections = {s.code for s in cfg.sections}
     return [
         *(
-            (q_row, f"assignments[{kept_assignments[owner]}].questions[{q_row.slug}]")
+            (q_row, f"assignments[{listed_by_id[owner]}].questions[{q_row.slug}]")
             for (owner, slug), q_row in rows.questions.items()
-            if owner in kept_assignments and (owner, slug) not in listed_questions
+            if owner in listed_by_id and (owner, slug) not in listed_questions
         ),
         *(
             (a_row, f"assignments[{slug}]")
