@@ -1,6 +1,7 @@
 """Courses as their config says: sections, roster and roles, categories, assignments and
 questions, extensions, project groups. The database guards the invariants; the writes live in
-services.py and the config loader, the reads in selectors.py."""
+``courses.services`` (the config file is read by ``courses.config``), the reads in
+``courses.selectors``."""
 
 from __future__ import annotations
 

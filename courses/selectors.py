@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from courses import deadlines
@@ -28,28 +28,25 @@ from courses.models import (
 )
 from portal.errors import ApplicationError, NotEnrolled, NotFound
 
-# request.user: a user model instance or AnonymousUser.
-User = Any
 
-
-def enrollment_list_for_user(*, user: User) -> QuerySet[Enrollment]:
+def enrollment_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Enrollment]:
     """The caller's courses, one row per enrollment, with course and section."""
     if not user.is_authenticated:
         return Enrollment.objects.none()
     return (
-        Enrollment.objects.filter(user=user)
+        Enrollment.objects.filter(user_id=user.pk)
         .select_related("course", "section")
         .order_by("course__term", "course__title")
     )
 
 
-def enrollment_get(*, user: User, course_slug: str) -> Enrollment:
+def enrollment_get(*, user: AbstractBaseUser | AnonymousUser, course_slug: str) -> Enrollment:
     """The caller's enrollment in the course; ``NotEnrolled`` (404) otherwise."""
     if not user.is_authenticated:
         raise NotEnrolled()
     try:
         return Enrollment.objects.select_related("course", "section", "user").get(
-            user=user, course__slug=course_slug
+            user_id=user.pk, course__slug=course_slug
         )
     except Enrollment.DoesNotExist:
         raise NotEnrolled() from None
@@ -212,7 +209,7 @@ def assignment_get(*, enrollment: Enrollment, slug: str, now: datetime) -> Assig
     return assignment
 
 
-def enrollment_get_staff(*, user: User, course_slug: str) -> Enrollment:
+def enrollment_get_staff(*, user: AbstractBaseUser | AnonymousUser, course_slug: str) -> Enrollment:
     """The caller's enrollment where they are a TA or instructor. Others enrolled get 404:
     a staff-only list is a resource they may not see."""
     enrollment = enrollment_get(user=user, course_slug=course_slug)

@@ -128,20 +128,33 @@ def test_staff_groups_hold_exactly_their_permissions(mine):
     assert codenames(TAS) == {f"view_{model}" for model in [*rows, "course"]}
 
 
-def test_staff_groups_ensure_mends_groups_and_then_only_reads(mine):
+@pytest.fixture
+def broken_groups(mine) -> Group:
+    """The TA group with a permission too many and one too few; the instructors' group gone.
+    Returns the TA group."""
     tas = Group.objects.get(name=TAS)
     tas.permissions.add(Permission.objects.get(codename="add_extension"))
     tas.permissions.remove(Permission.objects.get(codename="view_course"))
     Group.objects.filter(name=INSTRUCTORS).delete()
+    return tas
 
-    staff_groups_ensure()
-    with CaptureQueriesContext(connection) as queries:
-        groups = staff_groups_ensure()
+
+def test_staff_groups_ensure_mends_the_groups(broken_groups):
+    tas = broken_groups
+
+    groups = staff_groups_ensure()
 
     assert set(groups) == {"instructor", "ta"}
     assert "add_extension" not in tas.permissions.values_list("codename", flat=True)
     assert tas.permissions.filter(codename="view_course").exists()
     assert groups["instructor"].permissions.filter(codename="add_extension").exists()
+
+
+def test_staff_groups_ensure_only_reads_once_the_groups_are_mended(broken_groups):
+    staff_groups_ensure()
+    with CaptureQueriesContext(connection) as queries:
+        staff_groups_ensure()
+
     assert [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT")] == []
 
 
@@ -160,33 +173,40 @@ def test_an_instructor_from_the_roster_can_log_into_the_admin(mine, client):
     assert client.get(reverse("admin:index")).status_code == 200
 
 
+@pytest.mark.parametrize("page", ["index", "changelist"])
 @pytest.mark.parametrize("username", ["alice", "dave"])
-def test_a_student_cannot_enter_the_admin(mine, client, username):
+def test_a_student_cannot_enter_the_admin(mine, client, username, page):
     login(client, username)
-    for url in (reverse("admin:index"), changelist("assignment")):
-        r = client.get(url)
-        assert r.status_code == 302
-        assert r["Location"].startswith(reverse("admin:login"))
+    url = {"index": reverse("admin:index"), "changelist": changelist("assignment")}[page]
+    r = client.get(url)
+    assert r.status_code == 302
+    assert r["Location"].startswith(reverse("admin:login"))
 
 
-def test_staff_status_is_given_never_taken_and_superusers_are_left_alone(
-    course, sections, tmp_path
-):
-    root = User.objects.create_superuser("root", "root@example.edu", "pw-root-123")
-    tutor = UserFactory(username="tutor", is_staff=True)
-    header = "username,email,first_name,last_name,section,role\n"
-    path = tmp_path / "roster.csv"
+def import_as_student(course: Course, folder: Path, user) -> None:
+    path = folder / "roster.csv"
     path.write_text(
-        header
-        + "root,root@example.edu,,,CS4803,student\n"
-        + "tutor,tutor@example.edu,T,T,CS4803,student\n"
+        "username,email,first_name,last_name,section,role\n"
+        f"{user.username},{user.email},T,T,CS4803,student\n"
     )
-
     roster_import(course_slug=course.slug, path=path)
 
+
+def test_a_superuser_enrolled_as_a_student_is_left_alone(course, sections, tmp_path):
+    root = User.objects.create_superuser("root", "root@example.edu", "pw-root-123")
+
+    import_as_student(course, tmp_path, root)
+
     root.refresh_from_db()
-    tutor.refresh_from_db()
     assert root.is_superuser and root.is_staff
+
+
+def test_staff_status_is_never_taken_away(course, sections, tmp_path):
+    tutor = UserFactory(username="tutor", email="tutor@example.edu", is_staff=True)
+
+    import_as_student(course, tmp_path, tutor)
+
+    tutor.refresh_from_db()
     assert tutor.is_staff and not tutor.is_superuser
 
 
@@ -241,10 +261,11 @@ def test_another_courses_row_is_not_found(mine, theirs, client, model):
     assert client.get(delete).status_code == 404
 
 
-def test_an_instructor_sees_their_enrollments_and_assignments(mine, theirs, client):
+def test_an_instructor_sees_their_courses_enrollments(mine, theirs, client):
     login(client, "frank")
 
     r = client.get(changelist("enrollment"))
+
     assert {e.user.username for e in r.context["cl"].result_list} == {
         "alice",
         "bob",
@@ -254,7 +275,13 @@ def test_an_instructor_sees_their_enrollments_and_assignments(mine, theirs, clie
         "frank",
         "stud-mine",
     }
+
+
+def test_an_instructor_sees_their_courses_assignments(mine, theirs, client):
+    login(client, "frank")
+
     r = client.get(changelist("assignment"))
+
     assert [a.slug for a in r.context["cl"].result_list] == ["a-mine"]
 
 
@@ -330,35 +357,59 @@ def extension_form(assignment: Assignment, student: object, reference: str) -> d
     }
 
 
-def test_an_instructor_grants_extensions_to_their_students_only(mine, theirs, client):
+def test_the_extension_form_offers_an_instructor_their_students_and_assignments(
+    mine, theirs, client
+):
     login(client, "frank")
-    assignment = mine["assignment"]
-    alice = User.objects.get(username="alice")
     outsider = theirs["enrollment"].user
 
     form = client.get(reverse("admin:courses_extension_add")).context["adminform"].form
+
     students = set(form.fields["student"].queryset.values_list("username", flat=True))
     assert "alice" in students
     assert outsider.username not in students
-    assert list(form.fields["assignment"].queryset) == [assignment]
+    assert list(form.fields["assignment"].queryset) == [mine["assignment"]]
+
+
+def test_an_instructor_cannot_grant_another_courses_student_an_extension(mine, theirs, client):
+    login(client, "frank")
+    outsider = theirs["enrollment"].user
 
     r = client.post(
         reverse("admin:courses_extension_add"),
-        extension_form(assignment, outsider, "DOS-2021-0100"),
+        extension_form(mine["assignment"], outsider, "DOS-2021-0100"),
     )
+
     assert r.status_code == 200
     assert "student" in r.context["adminform"].form.errors
+    assert not Extension.objects.filter(reference="DOS-2021-0100").exists()
+
+
+def test_an_instructor_cannot_grant_an_extension_on_another_courses_assignment(
+    mine, theirs, client
+):
+    login(client, "frank")
+    alice = User.objects.get(username="alice")
+
     r = client.post(
         reverse("admin:courses_extension_add"),
         extension_form(theirs["assignment"], alice, "DOS-2021-0101"),
     )
+
     assert r.status_code == 200
     assert "assignment" in r.context["adminform"].form.errors
-    assert not Extension.objects.filter(reference__in=["DOS-2021-0100", "DOS-2021-0101"]).exists()
+    assert not Extension.objects.filter(reference="DOS-2021-0101").exists()
+
+
+def test_an_instructor_grants_their_student_an_extension(mine, theirs, client):
+    login(client, "frank")
+    alice = User.objects.get(username="alice")
 
     r = client.post(
-        reverse("admin:courses_extension_add"), extension_form(assignment, alice, "DOS-2021-0102")
+        reverse("admin:courses_extension_add"),
+        extension_form(mine["assignment"], alice, "DOS-2021-0102"),
     )
+
     assert r.status_code == 302, r.context and r.context["adminform"].form.errors
     extension = Extension.objects.get(reference="DOS-2021-0102")
     assert (extension.student, extension.granted_by.username) == (alice, "frank")
@@ -392,12 +443,22 @@ def test_people_are_looked_up_by_superusers_only(mine, client):
     assert r.status_code == 403
 
 
-def test_an_instructor_cannot_add_or_delete_a_course(mine, client):
+def test_an_instructor_cannot_add_a_course(mine, client):
     login(client, "frank")
 
     assert client.get(reverse("admin:courses_course_add")).status_code == 403
+
+
+def test_an_instructor_cannot_delete_their_course(mine, client):
+    login(client, "frank")
+
     delete = reverse("admin:courses_course_delete", args=[mine["course"].pk])
     assert client.get(delete).status_code == 403
+
+
+def test_an_instructor_may_change_their_course(mine, client):
+    login(client, "frank")
+
     assert client.get(change("course", mine["course"].pk)).context["has_change_permission"]
 
 
@@ -405,40 +466,74 @@ def test_an_instructor_cannot_add_or_delete_a_course(mine, client):
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_a_ta_views_but_does_not_change(mine, theirs, client, model):
+def test_a_ta_sees_only_their_courses_rows(mine, theirs, client, model):
     login(client, "erin")
 
     r = client.get(changelist(model))
+
     assert r.status_code == 200
     assert {course_of(model, row) for row in r.context["cl"].result_list} == {mine["course"].pk}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_ta_views_a_row_but_does_not_change_it(mine, client, model):
+    login(client, "erin")
+
     r = client.get(change(model, mine[model].pk))
+
     assert r.status_code == 200
     assert not r.context["has_change_permission"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_ta_does_not_find_another_courses_row(mine, theirs, client, model):
+    login(client, "erin")
+
     assert client.get(change(model, theirs[model].pk)).status_code == 404
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_ta_cannot_add(mine, client, model):
+    login(client, "erin")
+
     assert client.get(reverse(f"admin:courses_{model}_add")).status_code == 403
 
 
-def test_a_ta_cannot_edit_an_assignment_or_grant_an_extension(mine, client):
+def test_a_ta_cannot_edit_an_assignment(mine, client):
     login(client, "erin")
     assignment = mine["assignment"]
-    alice = User.objects.get(username="alice")
 
     r = client.post(change("assignment", assignment.pk), assignment_form(assignment, title="TA"))
-    assert r.status_code == 403
-    r = client.post(
-        reverse("admin:courses_extension_add"), extension_form(assignment, alice, "DOS-2021-0104")
-    )
+
     assert r.status_code == 403
     assignment.refresh_from_db()
     assert assignment.title != "TA"
+
+
+def test_a_ta_cannot_grant_an_extension(mine, client):
+    login(client, "erin")
+    alice = User.objects.get(username="alice")
+
+    r = client.post(
+        reverse("admin:courses_extension_add"),
+        extension_form(mine["assignment"], alice, "DOS-2021-0104"),
+    )
+
+    assert r.status_code == 403
     assert not Extension.objects.filter(reference="DOS-2021-0104").exists()
 
 
-def test_an_instructor_who_is_a_ta_elsewhere_only_views_there(mine, theirs, client):
+@pytest.fixture
+def ta_elsewhere(mine, theirs, client) -> Client:
+    """frank, logged in, teaching his course and a TA in the other."""
     frank = User.objects.get(username="frank")
     EnrollmentFactory(course=theirs["course"], user=frank, section=None, role="ta")
     Group.objects.get(name=TAS).user_set.add(frank)
-    login(client, "frank")
+    return login(client, "frank")
+
+
+def test_an_instructor_who_is_a_ta_elsewhere_only_views_there(mine, theirs, ta_elsewhere):
+    client = ta_elsewhere
 
     r = client.get(change("assignment", theirs["assignment"].pk))
     assert r.status_code == 200
@@ -449,7 +544,13 @@ def test_an_instructor_who_is_a_ta_elsewhere_only_views_there(mine, theirs, clie
         assignment_form(theirs["assignment"], title="Frank was here"),
     )
     assert r.status_code == 403
-    form = client.get(reverse("admin:courses_extension_add")).context["adminform"].form
+
+
+def test_an_instructor_who_is_a_ta_elsewhere_grants_extensions_only_where_they_teach(
+    mine, ta_elsewhere
+):
+    form = ta_elsewhere.get(reverse("admin:courses_extension_add")).context["adminform"].form
+
     assert list(form.fields["assignment"].queryset) == [mine["assignment"]]
 
 
@@ -534,14 +635,15 @@ def test_instructor_other_changelists_do_not_grow(
     assert count_queries(client, changelist(model)) == small
 
 
-def test_instructor_extension_form_queries_do_not_grow(course, homework, theirs, client, tmp_path):
+@pytest.mark.parametrize("form", ["extension", "groupmembership"])
+def test_instructor_add_form_queries_do_not_grow(course, homework, theirs, client, tmp_path, form):
     # The assignment and group choices name their course: read with them, not one by one.
     prof_from_roster(course, tmp_path)
     login(client, "prof")
     add_assignments(course, homework, 5)
-    urls = [reverse("admin:courses_extension_add"), reverse("admin:courses_groupmembership_add")]
-    small = [count_queries(client, url) for url in urls]
+    url = reverse(f"admin:courses_{form}_add")
+    small = count_queries(client, url)
     add_assignments(course, homework, 195)
     for _ in range(20):
         ProjectGroupFactory(course=course)
-    assert [count_queries(client, url) for url in urls] == small
+    assert count_queries(client, url) == small

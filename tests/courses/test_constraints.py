@@ -62,11 +62,14 @@ def test_the_same_person_may_enroll_in_another_course(student: Enrollment) -> No
     assert Enrollment.objects.filter(user=student.user).count() == 2
 
 
-def test_students_and_waitlisted_have_a_section(course: Course) -> None:
+@pytest.mark.parametrize("role", ["student", "waitlisted"])
+def test_students_and_waitlisted_have_a_section(course: Course, role: str) -> None:
     user = UserFactory()
-    for role in ("student", "waitlisted"):
-        refused(lambda r=role: Enrollment.objects.create(course=course, user=user, role=r))
-    Enrollment.objects.create(course=course, user=user, role="sit_in")
+    refused(lambda: Enrollment.objects.create(course=course, user=user, role=role))
+
+
+def test_a_sit_in_needs_no_section(course: Course) -> None:
+    Enrollment.objects.create(course=course, user=UserFactory(), role="sit_in")
 
 
 def test_an_enrollment_role_must_be_known(sections: dict) -> None:
@@ -84,11 +87,17 @@ def test_section_code_is_unique_within_a_course(sections: dict, course: Course) 
     refused(
         lambda: Section.objects.create(course=course, code="CS4803", level="graduate", capacity=1)
     )
+
+
+def test_another_course_may_use_the_same_section_code(sections: dict) -> None:
     Section.objects.create(course=CourseFactory(), code="CS4803", level="graduate", capacity=1)
 
 
 def test_category_slug_is_unique_within_a_course(homework: Category, course: Course) -> None:
     refused(lambda: Category.objects.create(course=course, slug="homework", weight=10))
+
+
+def test_another_course_may_use_the_same_category_slug(homework: Category) -> None:
     Category.objects.create(course=CourseFactory(), slug="homework", weight=10)
 
 
@@ -98,12 +107,19 @@ def test_assignment_slug_is_unique_within_a_course(assignment: Assignment) -> No
             course=assignment.course, category=assignment.category, slug="hw1"
         )
     )
+
+
+def test_another_course_may_use_the_same_assignment_slug(assignment: Assignment) -> None:
     AssignmentFactory(slug="hw1")
 
 
 def test_question_slug_is_unique_within_an_assignment(assignment: Assignment) -> None:
     QuestionFactory(assignment=assignment, slug="q1")
     refused(lambda: QuestionFactory(assignment=assignment, slug="q1"))
+
+
+def test_another_assignment_may_use_the_same_question_slug(assignment: Assignment) -> None:
+    QuestionFactory(assignment=assignment, slug="q1")
     QuestionFactory(slug="q1")
 
 
@@ -143,9 +159,13 @@ def test_assignment_values_are_checked(homework: Category, fields: dict[str, Any
     refused(lambda: AssignmentFactory(course=homework.course, category=homework, **fields))
 
 
-def test_question_points_and_requirements_are_checked(assignment: Assignment) -> None:
-    refused(lambda: QuestionFactory(assignment=assignment, points=Decimal(-1)))
-    refused(lambda: QuestionFactory(assignment=assignment, undergraduate="optional"))
+@pytest.mark.parametrize(
+    "fields",
+    [{"points": Decimal(-1)}, {"undergraduate": "optional"}],
+    ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()),
+)
+def test_question_values_are_checked(assignment: Assignment, fields: dict[str, Any]) -> None:
+    refused(lambda: QuestionFactory(assignment=assignment, **fields))
 
 
 # --- categories ------------------------------------------------------------------------------
@@ -202,15 +222,26 @@ def test_one_group_per_student_per_course(course: Course) -> None:
     GroupMembershipFactory(group=ProjectGroupFactory(course=course), user=user)
 
     refused(lambda: GroupMembershipFactory(group=ProjectGroupFactory(course=course), user=user))
-    GroupMembershipFactory(group=ProjectGroupFactory(), user=user)  # another course is fine
+
+
+def test_a_student_may_be_in_a_group_in_another_course(course: Course) -> None:
+    user = UserFactory()
+    GroupMembershipFactory(group=ProjectGroupFactory(course=course), user=user)
+
+    GroupMembershipFactory(group=ProjectGroupFactory(), user=user)
 
     assert GroupMembership.objects.filter(user=user).count() == 2
 
 
-def test_group_names_and_join_codes_are_unique(course: Course) -> None:
-    group = ProjectGroupFactory(course=course, name="Team A", join_code="ABC123")
+def test_group_names_are_unique_within_a_course(course: Course) -> None:
+    ProjectGroupFactory(course=course, name="Team A")
 
     refused(lambda: ProjectGroupFactory(course=course, name="Team A"))
+
+
+def test_join_codes_are_unique(course: Course) -> None:
+    group = ProjectGroupFactory(course=course, join_code="ABC123")
+
     refused(lambda: ProjectGroupFactory(join_code=group.join_code))
 
 

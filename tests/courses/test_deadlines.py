@@ -78,17 +78,23 @@ def test_negative_grace_days_are_refused():
         d.grace_end(ny(2021, 1, 20, 23, 59), -1, NY)
 
 
-def test_naive_datetimes_are_refused_everywhere():
-    naive = datetime(2021, 1, 20, 23, 59)
-    aware = ny(2021, 1, 20, 23, 59)
+NAIVE = datetime(2021, 1, 20, 23, 59)
+AWARE = ny(2021, 1, 20, 23, 59)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: d.grace_end(NAIVE, 2, NY),
+        lambda: d.timing(NAIVE, AWARE, AWARE),
+        lambda: d.effective_due(AWARE, NAIVE),
+        lambda: d.time_left(NAIVE, AWARE),
+    ],
+    ids=["grace_end", "timing", "effective_due", "time_left"],
+)
+def test_naive_datetimes_are_refused(call):
     with pytest.raises(ValueError, match="naive"):
-        d.grace_end(naive, 2, NY)
-    with pytest.raises(ValueError, match="naive"):
-        d.timing(naive, aware, aware)
-    with pytest.raises(ValueError, match="naive"):
-        d.effective_due(aware, naive)
-    with pytest.raises(ValueError, match="naive"):
-        d.time_left(naive, aware)
+        call()
 
 
 # ---- timing classes and boundaries ---------------------------------------------------------
@@ -138,7 +144,13 @@ def test_after_grace_refuse_refuses_only_late_work():
     assert d.is_accepted(d.ON_TIME, d.REFUSE)
     assert d.is_accepted(d.IN_GRACE, d.REFUSE)
     assert not d.is_accepted(d.LATE, d.REFUSE)
+
+
+def test_after_grace_accept_late_accepts_late_work():
     assert d.is_accepted(d.LATE, d.ACCEPT_LATE)
+
+
+def test_an_unknown_after_grace_policy_is_refused():
     with pytest.raises(ValueError):
         d.is_accepted(d.LATE, "maybe")
 
@@ -166,36 +178,61 @@ def test_an_earlier_extension_date_still_replaces():
     due = ny(2021, 2, 12, 23, 59)
     earlier = ny(2021, 2, 10, 23, 59)
     assert d.effective_due(due, earlier) == earlier
+
+
+def test_without_an_extension_the_due_date_stands():
+    due = ny(2021, 2, 12, 23, 59)
     assert d.effective_due(due, None) == due
 
 
 # ---- zones and local times -----------------------------------------------------------------
 
 
-def test_zone_lookup():
+def test_zone_lookup_finds_a_known_zone():
     assert d.zone("America/New_York") == NY
-    for bad in ["Mars/Olympus_Mons", "EST5EDTX", "", "../etc/passwd"]:
-        with pytest.raises(ValueError, match="time zone"):
-            d.zone(bad)
 
 
-def test_localize_and_local_time_exists():
+@pytest.mark.parametrize("bad", ["Mars/Olympus_Mons", "EST5EDTX", "", "../etc/passwd"])
+def test_zone_lookup_refuses_an_unknown_zone(bad):
+    with pytest.raises(ValueError, match="time zone"):
+        d.zone(bad)
+
+
+def test_localize_reads_a_naive_time_in_the_zone():
     assert d.localize(datetime(2021, 1, 20, 23, 59), NY) == ny(2021, 1, 20, 23, 59)
-    assert not d.local_time_exists(datetime(2021, 3, 14, 2, 30), NY)
-    assert d.local_time_exists(datetime(2021, 3, 14, 3, 30), NY)
-    assert d.local_time_exists(datetime(2021, 11, 7, 1, 30), NY)
+
+
+def test_localize_refuses_an_aware_datetime():
     with pytest.raises(ValueError):
         d.localize(ny(2021, 1, 1, 0, 0), NY)
 
 
-def test_time_left_in_words():
+@pytest.mark.parametrize(
+    ("local", "exists"),
+    [
+        (datetime(2021, 3, 14, 2, 30), False),  # in the spring-forward gap
+        (datetime(2021, 3, 14, 3, 30), True),
+        (datetime(2021, 11, 7, 1, 30), True),  # in the repeated hour
+    ],
+)
+def test_local_time_exists_only_outside_the_gap(local, exists):
+    assert d.local_time_exists(local, NY) is exists
+
+
+@pytest.mark.parametrize(
+    ("left", "words"),
+    [
+        (timedelta(days=2, hours=3, minutes=5), "2 days 3 hours left"),
+        (timedelta(days=1), "1 day left"),
+        (timedelta(hours=1, minutes=1), "1 hour 1 minute left"),
+        (timedelta(minutes=45), "45 minutes left"),
+        (timedelta(seconds=30), "less than a minute left"),
+        (-timedelta(seconds=1), "closed"),
+    ],
+)
+def test_time_left_in_words(left, words):
     now = datetime(2021, 2, 10, 12, 0, tzinfo=UTC)
-    assert d.time_left(now, now + timedelta(days=2, hours=3, minutes=5)) == "2 days 3 hours left"
-    assert d.time_left(now, now + timedelta(days=1)) == "1 day left"
-    assert d.time_left(now, now + timedelta(hours=1, minutes=1)) == "1 hour 1 minute left"
-    assert d.time_left(now, now + timedelta(minutes=45)) == "45 minutes left"
-    assert d.time_left(now, now + timedelta(seconds=30)) == "less than a minute left"
-    assert d.time_left(now, now - timedelta(seconds=1)) == "closed"
+    assert d.time_left(now, now + left) == words
 
 
 # ---- properties (Hypothesis) ---------------------------------------------------------------

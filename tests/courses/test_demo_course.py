@@ -29,12 +29,15 @@ def local(moment):
     return moment.astimezone(NY).replace(tzinfo=None)
 
 
-def test_course_links_and_sections(demo):
+def test_course_links(demo):
     links = {link["name"]: link for link in demo.links}
     assert links["website"]["url"] == "https://www.cc.gatech.edu/classes/AY2021/cs7643_spring/"
     assert links["forum"]["url"] == "http://piazza.com/gatech/spring2021/cs48037643a"
     assert "DL2021" in links["forum"]["note"]
     assert links["dean_of_students"]["url"] == "https://studentlife.gatech.edu/"
+
+
+def test_sections_and_their_links(demo):
     sections = {s.code: s for s in demo.sections.all()}
     assert sections["CS4803"].level == "undergraduate"
     assert sections["CS7643"].level == "graduate"
@@ -44,8 +47,14 @@ def test_course_links_and_sections(demo):
     assert lms["CS4803"]["gradescope"].endswith("/228228")
     assert lms["CS7643"]["gradescope"].endswith("/229744")
     assert all(s.capacity > 0 for s in sections.values())
-    # Registration ends in the first week (classes began Tue Jan 19 2021).
+
+
+def test_registration_ends_in_the_first_week(demo):
+    # Classes began Tue Jan 19 2021.
     assert datetime(2021, 1, 19) < local(demo.registration_ends) < datetime(2021, 1, 26)
+
+
+def test_regrade_window(demo):
     assert demo.regrade_days == 7
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from courses.models import Course, Enrollment, Section
-from courses.services import RosterRefused, roster_import
+from courses.services import RosterRefused, RosterReport, roster_import
 from tests.factories import PASSWORD, CourseFactory, EnrollmentFactory, SectionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,9 +95,20 @@ def test_a_second_identical_import_writes_nothing(dl: Course) -> None:
     assert not report.changed
 
 
-def test_changes_are_updated_and_people_absent_from_the_file_left_alone(
-    dl: Course, tmp_path: Path
-) -> None:
+@dataclass
+class Reimport:
+    """A second import over people already there: alice (enrolled, waitlisted) gets a new name,
+    email, role and section; bob is new; another student is enrolled but not in the file; alice
+    is also a TA in another course."""
+
+    report: RosterReport
+    alice: AbstractUser
+    absent: Enrollment
+    other_course: Enrollment
+
+
+@pytest.fixture
+def reimport(dl: Course, tmp_path: Path) -> Reimport:
     sections = {s.code: s for s in dl.sections.all()}
     existing = UserFactory(username="alice", email="old@example.edu", first_name="Al")
     EnrollmentFactory(user=existing, section=sections["CS7643"], role="waitlisted")
@@ -107,24 +120,45 @@ def test_changes_are_updated_and_people_absent_from_the_file_left_alone(
         + "alice,alice@example.edu,Alice,Anders,CS4803,student\n"
         + "bob,bob@example.edu,Bob,Brown,CS7643,student\n",
     )
-
     report = roster_import(course_slug=dl.slug, path=path)
+    return Reimport(report=report, alice=existing, absent=absent, other_course=other_course)
 
+
+def test_a_reimport_counts_the_new_and_the_changed(reimport: Reimport) -> None:
+    report = reimport.report
     assert (report.created, report.updated, report.unchanged, report.users_created) == (1, 1, 0, 1)
+
+
+def test_an_existing_persons_name_and_email_are_updated(reimport: Reimport) -> None:
+    existing = reimport.alice
     existing.refresh_from_db()
     assert (existing.email, existing.first_name, existing.last_name) == (
         "alice@example.edu",
         "Alice",
         "Anders",
     )
-    assert existing.check_password(PASSWORD)  # an existing account keeps its password
+
+
+def test_an_existing_account_keeps_its_password(reimport: Reimport) -> None:
+    existing = reimport.alice
+    existing.refresh_from_db()
+    assert existing.check_password(PASSWORD)
+
+
+def test_enrollments_are_updated_and_people_absent_from_the_file_left_alone(
+    dl: Course, reimport: Reimport
+) -> None:
     assert roster(dl) == sorted(
         [
             ("alice", "student", "CS4803"),
             ("bob", "student", "CS7643"),
-            (absent.user.username, "student", "CS4803"),
+            (reimport.absent.user.username, "student", "CS4803"),
         ]
     )
+
+
+def test_an_enrollment_in_another_course_is_left_alone(reimport: Reimport) -> None:
+    other_course = reimport.other_course
     other_course.refresh_from_db()
     assert other_course.role == "ta"
 

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from courses.models import Assignment, Category, Course, Question, Section
-from courses.services import CourseConfigRefused, course_load
+from courses.services import CourseConfigRefused, LoadReport, course_load
 from tests.factories import EnrollmentFactory, ExtensionFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,28 +72,46 @@ def utc(*args: int) -> datetime:
 # --- a good config ---------------------------------------------------------------------------
 
 
-def test_good_config_loads_every_field() -> None:
-    report = course_load(path=GOOD)
+@pytest.fixture
+def loaded() -> LoadReport:
+    """The good config, loaded into an empty database."""
+    return course_load(path=GOOD)
 
-    assert (report.created, report.updated, report.deleted, report.unchanged) == (15, 0, 0, 0)
-    assert report.summary() == (
+
+@pytest.fixture
+def loaded_course(loaded: LoadReport) -> Course:
+    return Course.objects.get(slug="cs7643-sp21")
+
+
+@pytest.fixture
+def loaded_assignments(loaded_course: Course) -> dict[str, Assignment]:
+    return {x.slug: x for x in loaded_course.assignments.select_related("category")}
+
+
+def test_good_config_report_counts_every_row(loaded: LoadReport) -> None:
+    assert (loaded.created, loaded.updated, loaded.deleted, loaded.unchanged) == (15, 0, 0, 0)
+    assert loaded.summary() == (
         "Course cs7643-sp21: 2 sections, 4 categories, 5 assignments, 3 questions "
         "(created 15, updated 0, deleted 0, unchanged 0)"
     )
-    course = Course.objects.get(slug="cs7643-sp21")
-    assert (course.title, course.term, course.timezone) == (
+
+
+def test_good_config_course_fields(loaded_course: Course) -> None:
+    assert (loaded_course.title, loaded_course.term, loaded_course.timezone) == (
         "Deep Learning",
         "Spring 2021",
         "America/New_York",
     )
-    assert course.registration_ends == utc(2021, 1, 30, 4, 59)
-    assert course.regrade_days == 7
-    assert course.links == [
+    assert loaded_course.registration_ends == utc(2021, 1, 30, 4, 59)
+    assert loaded_course.regrade_days == 7
+    assert loaded_course.links == [
         {"name": "website", "url": "https://example.edu/cs7643", "note": ""},
         {"name": "forum", "url": "https://example.edu/forum/dl2021", "note": "access code DL2021"},
     ]
 
-    sections = {s.code: s for s in course.sections.all()}
+
+def test_good_config_sections(loaded_course: Course) -> None:
+    sections = {s.code: s for s in loaded_course.sections.all()}
     assert sections["CS4803"].level == "undergraduate"
     assert sections["CS4803"].capacity == 90
     assert sections["CS4803"].links == [
@@ -102,22 +120,30 @@ def test_good_config_loads_every_field() -> None:
     assert (sections["CS7643"].level, sections["CS7643"].capacity) == ("graduate", 150)
     assert sections["CS7643"].links == []
 
-    assert [(c.slug, c.weight, c.bonus, c.position) for c in course.categories.all()] == [
+
+def test_good_config_categories_in_file_order(loaded_course: Course) -> None:
+    assert [(c.slug, c.weight, c.bonus, c.position) for c in loaded_course.categories.all()] == [
         ("ps0", Decimal(5), False, 0),
         ("homework", Decimal(65), False, 1),
         ("project", Decimal(30), False, 2),
         ("participation", Decimal(3), True, 3),
     ]
 
-    a = {x.slug: x for x in course.assignments.select_related("category")}
-    assert [x.slug for x in course.assignments.all()] == [
+
+def test_good_config_assignments_in_file_order(loaded_course: Course) -> None:
+    assert [x.slug for x in loaded_course.assignments.all()] == [
         "ps0",
         "hw1",
         "hw2",
         "participation",
         "project",
     ]
-    ps0 = a["ps0"]
+
+
+def test_good_config_an_assignment_without_autograder(
+    loaded_assignments: dict[str, Assignment],
+) -> None:
+    ps0 = loaded_assignments["ps0"]
     assert ps0.category.slug == "ps0"
     assert ps0.release_at == utc(2021, 1, 19, 14, 0)
     assert ps0.due_at == utc(2021, 1, 21, 4, 59)
@@ -125,7 +151,11 @@ def test_good_config_loads_every_field() -> None:
     assert ps0.readiness_threshold == Decimal(75)
     assert ps0.autograder_bundle == ""
 
-    hw1 = a["hw1"]
+
+def test_good_config_an_assignment_in_winter_time_with_its_autograder(
+    loaded_assignments: dict[str, Assignment],
+) -> None:
+    hw1 = loaded_assignments["hw1"]
     # 23:59 in New York in February is 04:59 the next day in UTC (EST, -05:00).
     assert hw1.due_at == utc(2021, 2, 13, 4, 59)
     assert hw1.release_at == utc(2021, 1, 25, 14, 0)
@@ -139,7 +169,10 @@ def test_good_config_loads_every_field() -> None:
         600,
         4096,
     )
-    questions = list(hw1.questions.all())
+
+
+def test_good_config_questions_in_file_order(loaded_assignments: dict[str, Assignment]) -> None:
+    questions = list(loaded_assignments["hw1"].questions.all())
     assert [
         (q.slug, q.title, q.points, q.undergraduate, q.graduate, q.position) for q in questions
     ] == [
@@ -148,7 +181,11 @@ def test_good_config_loads_every_field() -> None:
         ("ec1", "", Decimal(5), "extra_credit", "required", 2),
     ]
 
-    hw2 = a["hw2"]
+
+def test_good_config_an_assignment_in_summer_time_with_defaults(
+    loaded_assignments: dict[str, Assignment],
+) -> None:
+    hw2 = loaded_assignments["hw2"]
     # In April New York is on daylight saving time (EDT, -04:00).
     assert hw2.due_at == utc(2021, 4, 17, 3, 59)
     assert hw2.release_at is None
@@ -160,11 +197,17 @@ def test_good_config_loads_every_field() -> None:
     )
     assert (hw2.group, hw2.group_min, hw2.group_max) == (False, 1, 1)
 
-    # An offset date-time is that instant, whatever the course's zone.
-    assert a["participation"].due_at == utc(2021, 4, 30, 16, 0)
-    assert a["participation"].category.bonus is True
 
-    project = a["project"]
+def test_good_config_an_offset_date_time_is_that_instant(
+    loaded_assignments: dict[str, Assignment],
+) -> None:
+    # An offset date-time is that instant, whatever the course's zone.
+    assert loaded_assignments["participation"].due_at == utc(2021, 4, 30, 16, 0)
+    assert loaded_assignments["participation"].category.bonus is True
+
+
+def test_good_config_a_group_assignment(loaded_assignments: dict[str, Assignment]) -> None:
+    project = loaded_assignments["project"]
     assert project.due_at == utc(2021, 5, 5, 3, 59)
     assert (project.group, project.group_min, project.group_max) == (True, 3, 4)
 

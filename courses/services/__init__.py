@@ -1,0 +1,50 @@
+"""Every write to courses: loading a course from its config, importing a roster, project
+groups, Dean of Students extensions.
+
+Each service is keyword-only and runs in one transaction: it either does all of its work or,
+refusing, none of it. A run that finds nothing to change writes nothing at all.
+
+One module per domain; callers import from here:
+
+- ``course_load``: ``course_load``, its :class:`LoadReport`, :class:`CourseConfigRefused`
+- ``roster``: ``roster_import``, its :class:`RosterReport`; ``roster_file``: reading and
+  checking the CSV (``ROSTER_COLUMNS``, :class:`RosterRefused`)
+- ``staff``: the admin's staff groups (``staff_groups_ensure``) and letting staff in
+- ``groups``: ``group_create``, ``group_join``, ``group_leave``, ``group_max_size``
+- ``extensions``: ``extension_grant``, ``extension_revoke``
+"""
+
+from courses.services.course_load import CourseConfigRefused, LoadReport, course_load
+from courses.services.extensions import extension_grant, extension_revoke
+from courses.services.groups import (
+    JOIN_CODE_ALPHABET,
+    AlreadyInGroup,
+    group_create,
+    group_join,
+    group_leave,
+    group_max_size,
+)
+from courses.services.roster import RosterReport, roster_import
+from courses.services.roster_file import ROSTER_COLUMNS, RosterRefused
+from courses.services.staff import STAFF_GROUP_PERMISSIONS, STAFF_GROUPS, staff_groups_ensure
+
+__all__ = [
+    "JOIN_CODE_ALPHABET",
+    "ROSTER_COLUMNS",
+    "STAFF_GROUPS",
+    "STAFF_GROUP_PERMISSIONS",
+    "AlreadyInGroup",
+    "CourseConfigRefused",
+    "LoadReport",
+    "RosterRefused",
+    "RosterReport",
+    "course_load",
+    "extension_grant",
+    "extension_revoke",
+    "group_create",
+    "group_join",
+    "group_leave",
+    "group_max_size",
+    "roster_import",
+    "staff_groups_ensure",
+]

@@ -1,0 +1,340 @@
+"""Loading a course from its config file: ``course_load`` and the :class:`LoadReport` it gives.
+
+The write goes one kind of row at a time (the course, its sections, categories, assignments
+with their questions), then removes what the file no longer lists, dependents first; every
+step counts into one :class:`_Tally`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, models, transaction
+from django.db.models.deletion import ProtectedError, RestrictedError
+
+from courses import config as course_config
+from courses.models import Assignment, Category, Course, Question, Section
+from courses.services.reporting import FileRefused, plural
+
+M = TypeVar("M", bound=models.Model)
+
+
+class CourseConfigRefused(FileRefused):
+    """A course config refused whole; ``problems`` has one ``<key path>: <reason>`` per line."""
+
+    code = "invalid_config"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a load did. The counts are rows (the course, its sections, categories, assignments
+    and questions); ``deleted`` includes questions removed with their assignment."""
+
+    course_slug: str
+    sections: int
+    categories: int
+    assignments: int
+    questions: int
+    created: int
+    updated: int
+    deleted: int
+    unchanged: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+    def summary(self) -> str:
+        return (
+            f"Course {self.course_slug}: {plural(self.sections, 'section')}, "
+            f"{plural(self.categories, 'category', 'categories')}, "
+            f"{plural(self.assignments, 'assignment')}, {plural(self.questions, 'question')} "
+            f"(created {self.created}, updated {self.updated}, deleted {self.deleted}, "
+            f"unchanged {self.unchanged})"
+        )
+
+
+@dataclass
+class _Tally:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class _Rows:
+    """The course's rows by their keys: those the database held when the load began, and those
+    each step writes."""
+
+    sections: dict[str, Section]
+    categories: dict[str, Category]
+    assignments: dict[str, Assignment]
+    questions: dict[tuple[int, str], Question]  # (assignment id, question slug)
+
+    @classmethod
+    def of(cls, course: Course) -> _Rows:
+        return cls(
+            sections={s.code: s for s in Section.objects.filter(course=course)},
+            categories={c.slug: c for c in Category.objects.filter(course=course)},
+            assignments={a.slug: a for a in Assignment.objects.filter(course=course)},
+            questions={
+                (q.assignment_id, q.slug): q
+                for q in Question.objects.filter(assignment__course=course)
+            },
+        )
+
+
+# The rows a config owns; deleting one may take only these with it.
+_CONFIG_MODELS = frozenset(m._meta.label for m in (Section, Category, Assignment, Question))
+
+
+def course_load(*, path: Path) -> LoadReport:
+    """Creates or updates the course described by the config file at ``path``.
+
+    Rows are matched by their keys (course slug, section code, category and assignment slug,
+    question slug within its assignment) and saved only where a value differs. Rows the file no
+    longer lists are deleted, unless something else still refers to them: then the whole load
+    is refused, naming them, and nothing is written."""
+    try:
+        cfg = course_config.read_config(path)
+    except course_config.ConfigError as exc:
+        raise CourseConfigRefused(exc.problems) from None
+    with transaction.atomic():
+        return _course_write(cfg)
+
+
+def _course_write(cfg: course_config.CourseConfig) -> LoadReport:
+    tally = _Tally()
+    course = _course_upsert(cfg.course, tally)
+    rows = _Rows.of(course)
+    _sections_upsert(course, cfg.sections, rows, tally)
+    _categories_upsert(course, cfg.categories, rows, tally)
+    for position, item in enumerate(cfg.assignments):
+        assignment = _assignment_upsert(course, item, position, rows, tally)
+        _questions_upsert(assignment, item.questions, rows, tally)
+    problems: list[str] = []
+    for row, name in _unlisted(cfg, rows):
+        _delete(row, name, tally, problems)
+    if problems:
+        raise CourseConfigRefused(problems)  # rolls the whole load back
+    return LoadReport(
+        course_slug=course.slug,
+        sections=len(cfg.sections),
+        categories=len(cfg.categories),
+        assignments=len(cfg.assignments),
+        questions=sum(len(a.questions) for a in cfg.assignments),
+        created=tally.created,
+        updated=tally.updated,
+        deleted=tally.deleted,
+        unchanged=tally.unchanged,
+    )
+
+
+def _course_upsert(head: course_config.CourseSettings, tally: _Tally) -> Course:
+    course = Course.objects.select_for_update().filter(slug=head.slug).first()
+    return _upsert(
+        Course,
+        course,
+        {
+            "slug": head.slug,
+            "title": head.title,
+            "term": head.term,
+            "timezone": head.timezone,
+            "registration_ends": head.registration_ends,
+            "regrade_days": head.regrade_days,
+            "links": course_config.links_json(head.links),
+        },
+        tally,
+    )
+
+
+def _sections_upsert(
+    course: Course, items: list[course_config.SectionConfig], rows: _Rows, tally: _Tally
+) -> None:
+    for section in items:
+        rows.sections[section.code] = _upsert(
+            Section,
+            rows.sections.get(section.code),
+            {
+                "course_id": course.pk,
+                "code": section.code,
+                "level": section.level,
+                "capacity": section.capacity,
+                "links": course_config.links_json(section.links),
+            },
+            tally,
+        )
+
+
+def _categories_upsert(
+    course: Course, items: list[course_config.CategoryConfig], rows: _Rows, tally: _Tally
+) -> None:
+    for position, category in enumerate(items):
+        rows.categories[category.slug] = _upsert(
+            Category,
+            rows.categories.get(category.slug),
+            {
+                "course_id": course.pk,
+                "slug": category.slug,
+                "weight": category.weight,
+                "bonus": category.bonus,
+                "position": position,
+            },
+            tally,
+        )
+
+
+def _assignment_upsert(
+    course: Course,
+    item: course_config.AssignmentConfig,
+    position: int,
+    rows: _Rows,
+    tally: _Tally,
+) -> Assignment:
+    grader = item.autograder or course_config.AutograderConfig.model_construct(
+        bundle="", queue="cpu", timeout_s=600, memory_mb=768
+    )
+    rows.assignments[item.slug] = _upsert(
+        Assignment,
+        rows.assignments.get(item.slug),
+        {
+            "course_id": course.pk,
+            "slug": item.slug,
+            "title": item.title,
+            "category_id": rows.categories[item.category].pk,
+            "position": position,
+            "release_at": item.release_at,
+            "due_at": item.due_at,
+            "grace_days": item.grace_days,
+            "after_grace": item.after_grace,
+            "collaboration": item.collaboration,
+            "readiness_threshold": item.readiness_threshold,
+            "points": item.points,
+            "group": item.group,
+            "group_min": item.group_min,
+            "group_max": item.group_max,
+            "max_upload_mb": item.max_upload_mb,
+            "autograder_bundle": grader.bundle,
+            "autograder_queue": grader.queue,
+            "autograder_timeout_s": grader.timeout_s,
+            "autograder_memory_mb": grader.memory_mb,
+        },
+        tally,
+    )
+    return rows.assignments[item.slug]
+
+
+def _questions_upsert(
+    assignment: Assignment,
+    items: list[course_config.QuestionConfig],
+    rows: _Rows,
+    tally: _Tally,
+) -> None:
+    for position, question in enumerate(items):
+        key = (assignment.pk, question.slug)
+        rows.questions[key] = _upsert(
+            Question,
+            rows.questions.get(key),
+            {
+                "assignment_id": assignment.pk,
+                "slug": question.slug,
+                "title": question.title,
+                "points": question.points,
+                "undergraduate": question.undergraduate,
+                "graduate": question.graduate,
+                "position": position,
+            },
+            tally,
+        )
+
+
+def _unlisted(cfg: course_config.CourseConfig, rows: _Rows) -> list[tuple[models.Model, str]]:
+    """The rows the file no longer lists, each with its key path, in the order they go:
+    dependents first (questions, assignments, then categories and sections). The questions of
+    an unlisted assignment are not named: they go with it."""
+    listed_assignments = {a.slug for a in cfg.assignments}
+    listed_questions = {
+        (rows.assignments[a.slug].pk, q.slug) for a in cfg.assignments for q in a.questions
+    }
+    listed_by_id = {rows.assignments[slug].pk: slug for slug in listed_assignments}
+    listed_categories = {c.slug for c in cfg.categories}
+    listed_sections = {s.code for s in cfg.sections}
+    return [
+        *(
+            (q_row, f"assignments[{listed_by_id[owner]}].questions[{q_row.slug}]")
+            for (owner, slug), q_row in rows.questions.items()
+            if owner in listed_by_id and (owner, slug) not in listed_questions
+        ),
+        *(
+            (a_row, f"assignments[{slug}]")
+            for slug, a_row in rows.assignments.items()
+            if slug not in listed_assignments
+        ),
+        *(
+            (c_row, f"categories[{slug}]")
+            for slug, c_row in rows.categories.items()
+            if slug not in listed_categories
+        ),
+        *(
+            (s_row, f"sections[{code}]")
+            for code, s_row in rows.sections.items()
+            if code not in listed_sections
+        ),
+    ]
+
+
+def _upsert(model: type[M], row: M | None, values: dict[str, Any], tally: _Tally) -> M:
+    """Creates the row, or saves just the fields that differ, or leaves it alone."""
+    if row is None:
+        tally.created += 1
+        return model._default_manager.create(**values)
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    if not changed:
+        tally.unchanged += 1
+        return row
+    for name in changed:
+        setattr(row, name, values[name])
+    row.save(update_fields=changed)
+    tally.updated += 1
+    return row
+
+
+def _delete(row: models.Model, name: str, tally: _Tally, problems: list[str]) -> None:
+    """Deletes a row the file no longer lists, or notes why it cannot go.
+
+    Refused where something protects it, and where deleting it would take anything beyond the
+    config's own rows with it (an extension, a submission, a grade): removing an assignment
+    from the file must never silently delete students' work."""
+    refusal = f"{name}: is no longer in the file but cannot be deleted"
+    try:
+        with transaction.atomic():
+            _, per_model = row.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        blockers = (
+            exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        )
+        problems.append(f"{refusal}: still referred to by {_describe(blockers)}")
+        return
+    except IntegrityError as exc:
+        problems.append(f"{refusal}: {exc}")
+        return
+    others = {label: n for label, n in per_model.items() if n and label not in _CONFIG_MODELS}
+    if others:
+        listed = ", ".join(f"{n} {label}" for label, n in sorted(others.items()))
+        problems.append(f"{refusal}: that would also delete {listed}")
+        return
+    tally.deleted += sum(per_model.values())
+
+
+def _describe(objects: Iterable[models.Model], limit: int = 5) -> str:
+    rows = list(objects)
+    by_model = Counter(str(row._meta.verbose_name) for row in rows)
+    kinds = ", ".join(plural(n, kind) for kind, n in sorted(by_model.items()))
+    shown = "; ".join(sorted(str(row) for row in rows)[:limit])
+    more = f"; and {len(rows) - limit} more" if len(rows) > limit else ""
+    return f"{kinds} ({shown}{more})"
