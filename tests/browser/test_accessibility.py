@@ -160,3 +160,23 @@ def test_every_page_passes_axe_wcag21_aa(
         found["/accounts/login/"] = violations
     anonymous.close()
     assert not found, json.dumps(found, indent=1)
+
+
+def test_a_wide_table_says_it_scrolls_at_a_phones_width(
+    chromium: Any, live_server: Any, course: Any
+) -> None:
+    seen = {}
+    for width in ("phone", "desktop"):
+        context = chromium.new_context(base_url=live_server.url, viewport=WIDTHS[width])
+        page = context.new_page()
+        log_in(page, "gburdell")
+        page.goto(f"/courses/{course['slug']}/assignments/")
+        hint = page.locator(".scroll-hint").first
+        seen[width] = hint.is_visible()
+        if width == "phone":
+            wrap = page.locator(".table-wrap").first
+            assert wrap.evaluate("w => w.scrollWidth > w.clientWidth")
+            wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+            assert wrap.evaluate("w => w.scrollLeft") > 0  # every column can be reached
+        context.close()
+    assert seen == {"phone": True, "desktop": False}

@@ -248,7 +248,7 @@ def test_course_page_policies_as_configured(client, dl_course, student):
     # categories and weights, bonus marked
     assert "Homework 80% Part of the final grade" in text
     assert "Participation 3% bonus Added on top, never lowers a grade" in text
-    assert "Ps0 2% Part of the final grade" in text
+    assert "PS0 2% Part of the final grade" in text
     # per assignment: grace, after grace, collaboration
     assert (
         "HW1 Fri Feb 12 2021, 11:59 PM EST 2-day grace period, no penalty, no need to ask "
