@@ -23,7 +23,7 @@ from django.db import connection
 from django.utils import timezone
 
 from grading import services
-from grading.models import GradingJob, GradingResult, JobState
+from grading.models import BundleSetup, GradingJob, GradingResult, JobState
 from submissions.services import submission_create
 from tests.factories import EnrollmentFactory
 from tests.grading.conftest import bundle_zip
@@ -150,10 +150,10 @@ def submit(enrollment, assignment, name="solution.py", data=b"x = 1\n"):
 
 
 def test_a_submission_is_graded_end_to_end(workers, student, assignment, tmp_path):
-    from grading.services import _bundle_store, _zip_folder
-
-    _bundle_store(
-        assignment=assignment, data=_zip_folder(DEMO / "autograders" / "python"), source="config"
+    services._bundle_store(
+        assignment=assignment,
+        data=services._zip_folder(DEMO / "autograders" / "python"),
+        source="config",
     )
     workers()
     sub = submit(student, assignment, data=(DEMO / "solutions" / "solution.py").read_bytes())
@@ -166,17 +166,13 @@ def test_a_submission_is_graded_end_to_end(workers, student, assignment, tmp_pat
     assert job.state == JobState.DONE, (job.message, job.log, (tmp_path / "worker.log").read_text())
     result = GradingResult.objects.get(job=job)
     assert result.score == 100
-    from grading.models import BundleSetup
-
     assert BundleSetup.objects.get(bundle=job.bundle).state == "done"
 
 
 def test_sigkill_mid_job_then_restart_finishes_every_job_exactly_once(
     workers, course, sections, assignment, tmp_path
 ):
-    from grading.services import _bundle_store
-
-    _bundle_store(assignment=assignment, data=bundle_zip(SLOW_BUNDLE), source="upload")
+    services._bundle_store(assignment=assignment, data=bundle_zip(SLOW_BUNDLE), source="upload")
     students = [EnrollmentFactory(section=sections["CS4803"], role="student") for _ in range(3)]
     subs = [submit(s, assignment) for s in students]
     first = workers()
@@ -203,9 +199,7 @@ def test_sigkill_mid_job_then_restart_finishes_every_job_exactly_once(
 
 
 def test_flushall_with_jobs_queued_loses_none(workers, course, sections, assignment, broker):
-    from grading.services import _bundle_store
-
-    _bundle_store(assignment=assignment, data=bundle_zip(), source="upload")
+    services._bundle_store(assignment=assignment, data=bundle_zip(), source="upload")
     students = [EnrollmentFactory(section=sections["CS4803"], role="student") for _ in range(3)]
     for s in students:
         submit(s, assignment)
@@ -222,9 +216,7 @@ def test_flushall_with_jobs_queued_loses_none(workers, course, sections, assignm
 
 
 def test_duplicate_deliveries_grade_once(workers, student, assignment):
-    from grading.services import _bundle_store
-
-    _bundle_store(assignment=assignment, data=bundle_zip(), source="upload")
+    services._bundle_store(assignment=assignment, data=bundle_zip(), source="upload")
     sub = submit(student, assignment)
     job = GradingJob.objects.get(submission=sub)
     for _ in range(3):

@@ -1,0 +1,93 @@
+"""Every read of grading that a page, an API or the worker needs, with the permission check
+inside, split by domain:
+
+- ``jobs``: a submission's autograde status and results as its viewer may see them, and the
+  submission metadata a worker hands the autograder;
+- ``queue``: the claim order, positions and wait estimates, the staff queue page;
+- ``bundles``: autograded assignments, setup.sh runs, the autograder card;
+- ``grades``: grade rows and their history, a student's points;
+- ``regrades``: the regrade window, regrade requests, the receipt's regrade panel;
+- ``final_grades``: a student's own grades and the staff gradebook export, through the
+  gradebook policy.
+
+Callers import from ``grading.selectors``; the names they use are re-exported here."""
+
+from grading.selectors.bundles import (
+    assignments_autograded,
+    autograder_card,
+    bundle_setup_list,
+    setups,
+)
+from grading.selectors.final_grades import (
+    AssignmentScore,
+    StudentGrades,
+    gradebook_export,
+    student_grades,
+)
+from grading.selectors.grades import (
+    course_student_get,
+    grade_get,
+    grade_list,
+    grades_released,
+    student_points,
+)
+from grading.selectors.jobs import (
+    autograde_view,
+    job_status,
+    jobs_prefetch,
+    latest_job,
+    submission_metadata,
+)
+from grading.selectors.queue import (
+    DURATION_SAMPLE,
+    WORKERS_SEEN_WITHIN,
+    job_duration_average,
+    jobs_queued,
+    jobs_running,
+    queue_overview,
+    queue_position,
+    queue_wait_estimate,
+    workers_seen,
+)
+from grading.selectors.regrades import (
+    RegradePanel,
+    regrade_panel,
+    regrade_request_get,
+    regrade_request_list,
+    regrade_window_closes_at,
+)
+
+__all__ = [
+    "DURATION_SAMPLE",
+    "WORKERS_SEEN_WITHIN",
+    "AssignmentScore",
+    "RegradePanel",
+    "StudentGrades",
+    "assignments_autograded",
+    "autograde_view",
+    "autograder_card",
+    "bundle_setup_list",
+    "course_student_get",
+    "grade_get",
+    "grade_list",
+    "gradebook_export",
+    "grades_released",
+    "job_duration_average",
+    "job_status",
+    "jobs_prefetch",
+    "jobs_queued",
+    "jobs_running",
+    "latest_job",
+    "queue_overview",
+    "queue_position",
+    "queue_wait_estimate",
+    "regrade_panel",
+    "regrade_request_get",
+    "regrade_request_list",
+    "regrade_window_closes_at",
+    "setups",
+    "student_grades",
+    "student_points",
+    "submission_metadata",
+    "workers_seen",
+]

@@ -1,0 +1,75 @@
+"""Reads of grades: whether an assignment's grades are out, a student's points from their
+grade rows, and the grade rows with their history for staff."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.db.models import Prefetch, QuerySet
+
+from courses.models import STAFF_ROLES, Assignment, Enrollment
+from courses.selectors import course_student_get as courses_course_student_get
+from grading.models import Grade, GradeChange
+from portal.errors import NotFound
+
+
+def grades_released(assignment: Assignment, now: datetime) -> bool:
+    released = assignment.grades_released_at
+    return released is not None and released <= now
+
+
+def student_points(grades: Iterable[Grade]) -> tuple[Decimal | None, bool]:
+    """One student's points on one assignment from their grade rows there, and whether they
+    are excused: the sum of the per-question grades when any question has points, else the
+    whole-assignment grade (None: not graded)."""
+    rows = list(grades)
+    whole = next((g for g in rows if g.question == ""), None)
+    excused = whole is not None and whole.excused
+    per_question = [g.points for g in rows if g.question and g.points is not None]
+    if per_question:
+        return sum(per_question, Decimal(0)), excused
+    return (whole.points if whole is not None else None), excused
+
+
+def _changes_prefetch() -> Prefetch:
+    return Prefetch(
+        "changes",
+        queryset=GradeChange.objects.select_related("changed_by").order_by("changed_at", "pk"),
+    )
+
+
+def staff_check(enrollment: Enrollment) -> None:
+    """The caller is a TA or instructor of their course; anyone else gets 404."""
+    if enrollment.role not in STAFF_ROLES:
+        raise NotFound("Only the course's TAs and instructors can see this.")
+
+
+def grade_list(
+    *, enrollment: Enrollment, assignment: Assignment, student: str | None = None
+) -> QuerySet[Grade]:
+    """Staff: the grade rows of an assignment (of one student with ``student``, a username),
+    each with its history (``changes``, oldest first). Three queries however many rows."""
+    if enrollment.role not in STAFF_ROLES or enrollment.course_id != assignment.course_id:
+        raise NotFound("Only the course's TAs and instructors can see this.")
+    qs = Grade.objects.filter(assignment=assignment)
+    if student:
+        qs = qs.filter(student__username=student)
+    return (
+        qs.select_related("student")
+        .prefetch_related(_changes_prefetch())
+        .order_by("student__username", "question")
+    )
+
+
+def grade_get(*, pk: int) -> Grade:
+    return Grade.objects.select_related("student").prefetch_related(_changes_prefetch()).get(pk=pk)
+
+
+def course_student_get(*, enrollment: Enrollment, username: str) -> User:
+    """Staff: a student (or waitlisted student) of their course, by username; 400
+    ``unknown_student`` otherwise."""
+    staff_check(enrollment)
+    return courses_course_student_get(course_id=enrollment.course_id, username=username).user

@@ -1,0 +1,136 @@
+"""Reads of regrade requests: the regrade window, the staff list, one request for whoever may
+see it, and the receipt's regrade panel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from courses import deadlines
+from courses.models import STAFF_ROLES, SUBMITTING_ROLES, Assignment, Enrollment, GroupMembership
+from courses.selectors import course_tz
+from grading.errors import InvalidField
+from grading.models import RegradeRequest
+from grading.selectors.grades import grades_released, staff_check
+from portal.errors import NotFound
+from submissions.models import Submission
+
+
+def regrade_window_closes_at(assignment: Assignment) -> datetime | None:
+    """The last instant a regrade request is taken: ``course.regrade_days`` calendar days
+    after the grades were released, at the same local clock time in the course's zone
+    (None before the release). A request at that very instant is still taken."""
+    released = assignment.grades_released_at
+    if released is None:
+        return None
+    course = assignment.course
+    return deadlines.grace_end(released, course.regrade_days, course_tz(course))
+
+
+def _regrade_requests() -> QuerySet[RegradeRequest]:
+    return RegradeRequest.objects.select_related(
+        "submission__assignment__course", "student", "resolved_by"
+    )
+
+
+def regrade_request_list(
+    *, enrollment: Enrollment, status: str | None = None, assignment_slug: str | None = None
+) -> QuerySet[RegradeRequest]:
+    """Staff: the course's regrade requests, newest first, by ``status`` (open, resolved) and
+    assignment slug. One query however many requests (and one for the assignment filter)."""
+    staff_check(enrollment)
+    qs = _regrade_requests().filter(submission__course_id=enrollment.course_id)
+    if status:
+        if status not in RegradeRequest.Status.values:
+            raise InvalidField("status", f"status must be open or resolved, not '{status}'.")
+        qs = qs.filter(status=status)
+    if assignment_slug:
+        assignment_id = (
+            Assignment.objects.filter(course_id=enrollment.course_id, slug=assignment_slug)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if assignment_id is None:
+            raise InvalidField(
+                "assignment", f"'{assignment_slug}' is not an assignment of this course."
+            )
+        qs = qs.filter(submission__assignment_id=assignment_id)
+    return qs.order_by("-created_at", "-pk")
+
+
+def _may_see(enrollment: Enrollment, request: RegradeRequest, user_id: int) -> bool:
+    """Staff of the course, the requester, the submitter and the submission's group see a
+    request."""
+    submission = request.submission
+    return (
+        enrollment.role in STAFF_ROLES
+        or request.student_id == user_id
+        or submission.student_id == user_id
+        or (
+            submission.group_id is not None
+            and GroupMembership.objects.filter(
+                group_id=submission.group_id, user_id=user_id
+            ).exists()
+        )
+    )
+
+
+def regrade_request_get(
+    *, user: AbstractBaseUser | AnonymousUser, request_id: int
+) -> tuple[RegradeRequest, Enrollment]:
+    """One regrade request, for whoever may see its submission: the requester (and the
+    members of the submission's group) and the course's staff; anyone else gets 404."""
+    if not user.is_authenticated:
+        raise NotFound("There is no such regrade request.")
+    request = _regrade_requests().filter(pk=request_id).first()
+    if request is None:
+        raise NotFound("There is no such regrade request.")
+    enrollment = (
+        Enrollment.objects.filter(course_id=request.submission.course_id, user_id=user.pk)
+        .select_related("course", "section", "user")
+        .first()
+    )
+    if enrollment is None or not _may_see(enrollment, request, user.pk):
+        raise NotFound("There is no such regrade request.")
+    return request, enrollment
+
+
+@dataclass(frozen=True)
+class RegradePanel:
+    """The receipt's regrade section: where the assignment's regrade window stands
+    (``not_released``, ``open`` or ``closed``), its end, the questions one may ask about,
+    whether the viewer may ask now, and the submission's regrade requests, newest first."""
+
+    state: str
+    released_at: datetime | None
+    closes_at: datetime | None
+    questions: list[str]
+    may_request: bool
+    requests: list[RegradeRequest]
+
+
+def regrade_panel(*, enrollment: Enrollment, submission: Submission, now: datetime) -> RegradePanel:
+    """For whoever may see the submission (``submissions.selectors.submission_get`` has
+    checked that): its owner and group members, who may ask while the window is open, and
+    the course's staff, who see the requests. Two queries."""
+    assignment = submission.assignment
+    closes = regrade_window_closes_at(assignment)
+    if not grades_released(assignment, now):
+        state = "not_released"
+    elif closes is not None and now > closes:
+        state = "closed"
+    else:
+        state = "open"
+    return RegradePanel(
+        state=state,
+        released_at=assignment.grades_released_at,
+        closes_at=closes,
+        questions=list(assignment.questions.order_by("position").values_list("slug", flat=True)),
+        may_request=state == "open" and enrollment.role in SUBMITTING_ROLES,
+        requests=list(
+            _regrade_requests().filter(submission=submission).order_by("-created_at", "-pk")
+        ),
+    )
