@@ -6,8 +6,10 @@ class GradingConfig(AppConfig):
     name = "grading"
 
     def ready(self) -> None:
-        """Grading joins submissions through their hooks (submissions never imports it)."""
-        from grading import hooks
+        """Grading joins submissions through their hooks (submissions never imports it), and
+        its Celery tasks are registered in every process, so that ``services.publish`` finds
+        ``grading.grade_next`` by name (and the demo, eager, runs it in-process)."""
+        from grading import hooks, tasks  # noqa: F401
         from submissions import hooks as submission_hooks
 
         submission_hooks.register(hooks.EXTENSION)

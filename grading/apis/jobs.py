@@ -131,7 +131,7 @@ class BundleUploadApi(APIView):
     Gradescope's layout). The same content again changes nothing."""
 
     parser_classes = [MultiPartParser]
-    refusals = {"POST": {400: "invalid_file", 403: "permission_denied"}}
+    refusals = {"POST": {400: "invalid_file", 403: "permission_denied", 413: "file_too_large"}}
 
     @extend_schema(
         request={

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from courses.models import Assignment, Course, Enrollment, Role
 from grading.models import Bundle, BundleSetup
-from portal.errors import ApplicationError, PermissionDeniedError
-
-MAX_BUNDLE_BYTES = 500 * 1024 * 1024
+from portal.errors import PermissionDeniedError
+from submissions.archives import MAX_BUNDLE_BYTES, ArchiveRefused, check_bundle_archive
+from submissions.uploads import UploadRefused
 
 
 def _zip_folder(folder: Path) -> bytes:
@@ -49,29 +49,13 @@ def _bundle_bytes(path: Path) -> bytes:
 
 
 def _check_bundle_zip(data: bytes) -> None:
-    if len(data) > MAX_BUNDLE_BYTES:
-        raise ApplicationError("The autograder bundle is larger than 500 MB.", code="invalid_file")
+    """The same archive checks as a submission's (links, ``..``, absolute paths, backslashes,
+    bombs, size, member count, damage), with a bundle's own limits, and ``run_autograder``
+    at the top level: ``submissions.archives.check_bundle_archive``."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = zf.namelist()
-            bad = zf.testzip()
-    except zipfile.BadZipFile:
-        raise ApplicationError(
-            "The autograder bundle is not a valid zip file.", code="invalid_file"
-        ) from None
-    if bad is not None:
-        raise ApplicationError(f"The bundle's {bad} is damaged.", code="invalid_file")
-    if "run_autograder" not in names:
-        raise ApplicationError(
-            "The bundle needs run_autograder at its top level (Gradescope's layout: "
-            "setup.sh, run_autograder and anything else they use).",
-            code="invalid_file",
-        )
-    for name in names:
-        if name.startswith("/") or ".." in name.split("/"):
-            raise ApplicationError(
-                f"The bundle contains '{name}', a path outside its folder.", code="invalid_file"
-            )
+        check_bundle_archive(data)
+    except ArchiveRefused as refusal:
+        raise UploadRefused.from_archive(refusal) from None
 
 
 def _bundle_store(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
@@ -25,6 +26,7 @@ from submissions.models import Submission
 from submissions.services import submission_create
 from tests.factories import AssignmentFactory, EnrollmentFactory
 from tests.grading.conftest import bundle_zip
+from tests.submissions import builders as bundle_builders
 
 pytestmark = pytest.mark.django_db
 
@@ -713,3 +715,29 @@ def test_times_are_aware(student, assignment, make_bundle):
     sub = Submission.objects.prefetch_related("jobs").get(pk=sub.pk)
     st = job_status(sub, staff=True, now=datetime.now(UTC))
     assert st["status"] == "running" and st["elapsed_s"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ((bundle_builders.zinfo("link", stat.S_IFLNK | 0o777), b"/etc/passwd"), "link"),
+        (("../escape.sh", b"echo"), "leaves the archive"),
+        (("tests\\test_hw.py", b"x"), "\\"),
+    ],
+    ids=["symlink", "dot-dot", "backslash"],
+)
+def test_a_bundle_goes_through_the_submissions_archive_checks(
+    api_client, instructor, assignment, entry, says
+):
+    """Bundles use the one archive checker (submissions.archives) with their own limits."""
+    api_client.force_authenticate(instructor.user)
+    data = bundle_builders.make_bundle(entry)
+    r = api_client.post(
+        f"/api/v1/courses/{assignment.course.slug}/assignments/{assignment.slug}/autograder/",
+        {"bundle": a_zip(data)},
+        format="multipart",
+    )
+    assert r.status_code == 400, r.content
+    assert r.json()["error"]["code"] == "invalid_file"
+    assert says in r.json()["error"]["message"]
+    assert not Bundle.objects.exists()
