@@ -128,6 +128,8 @@ def job_status(submission: Submission, *, staff: bool, now: datetime) -> dict[st
     view["queue"] = job.queue if job is not None else submission.assignment.autograder_queue
     view["superseded"] = job is not None and job.state == JobState.SUPERSEDED
     view["poll"] = view["status"] in ("queued", "running")
+    # Whether tests shown "after the due date" are still to come (the student's grace end).
+    view["due_date_ahead"] = now <= submission.grace_ends_at
     if job is None:
         view["shown"] = Bundle.objects.filter(
             assignment_id=submission.assignment_id, active=True

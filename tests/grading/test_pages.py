@@ -741,3 +741,19 @@ def test_a_bundle_goes_through_the_submissions_archive_checks(
     assert r.json()["error"]["code"] == "invalid_file"
     assert says in r.json()["error"]["message"]
     assert not Bundle.objects.exists()
+
+
+def test_the_hidden_tests_note_speaks_of_the_due_date_only_while_it_is_ahead(
+    client, student, assignment, make_bundle
+):
+    make_bundle(assignment)
+    sub = submit(student, assignment)
+    finish(claim())
+    client.force_login(student.user)
+    assert sub.grace_ends_at > timezone.now()
+    ahead = text_of(fragment(client, sub))
+    assert "some tests show only after the due date or once grades are released" in ahead
+    Submission.objects.filter(pk=sub.pk).update(grace_ends_at=timezone.now() - timedelta(hours=1))
+    past = text_of(fragment(client, sub))
+    assert "1 more test is not shown yet: they show once grades are released" in past
+    assert "after the due date" not in past
