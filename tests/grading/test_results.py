@@ -1,4 +1,4 @@
-"""grading/results.py: Gradescope's results.json, validated, and what a student may see.
+"""grading.results: Gradescope's results.json, validated, and what a student may see.
 
 Pure: no database. The compatibility bundle in gradescope_compat/ is run in a temporary folder.
 """
