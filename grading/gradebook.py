@@ -266,16 +266,6 @@ def final_grade(
 # --- assignments ------------------------------------------------------------------------------
 
 
-def _category_weights(categories: tuple[CategoryPolicy, ...]) -> dict[str, Fraction]:
-    """Each category's exact weight, by slug; refuses a repeated slug or a bad weight."""
-    weights: dict[str, Fraction] = {}
-    for category in categories:
-        if category.slug in weights:
-            raise ValueError(f"category {category.slug!r} appears twice")
-        weights[category.slug] = _exact(f"category {category.slug!r} weight", category.weight)
-    return weights
-
-
 def _grade_assignments(
     assignments: tuple[AssignmentPolicy, ...],
     weights: Mapping[str, Fraction],
@@ -370,6 +360,16 @@ def _readiness(
 
 
 # --- categories -------------------------------------------------------------------------------
+
+
+def _category_weights(categories: tuple[CategoryPolicy, ...]) -> dict[str, Fraction]:
+    """Each category's exact weight, by slug; refuses a repeated slug or a bad weight."""
+    weights: dict[str, Fraction] = {}
+    for category in categories:
+        if category.slug in weights:
+            raise ValueError(f"category {category.slug!r} appears twice")
+        weights[category.slug] = _exact(f"category {category.slug!r} weight", category.weight)
+    return weights
 
 
 _Counted = tuple[CategoryPolicy, Fraction, Fraction]  # category, exact weight, exact percent
