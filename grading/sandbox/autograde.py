@@ -11,15 +11,13 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from grading.sandbox.command import Command, Tools
+from grading.sandbox.command import Bind, Command, Tools
 from grading.sandbox.environment import ENV_MOUNT, base_env, merge_env, setup_env_vars, wants_gpu
 from grading.sandbox.errors import JobFolderError
 from grading.sandbox.execute import execute
 from grading.sandbox.layout import AUTOGRADER, RUN_AUTOGRADER, chown_tree, ensure_reachable
 from grading.sandbox.limits import Limits
 from grading.sandbox.result import SandboxResult
-
-_Bind = tuple[str, Path, str]
 
 
 def run_job(
@@ -41,7 +39,7 @@ def run_job(
         raise JobFolderError(f"{script} is missing: the job folder is broken")
 
     sandbox_env = base_env(home="/autograder")
-    binds: list[_Bind] = [("--bind", autograder, "/autograder")]
+    binds: list[Bind] = [("--bind", autograder, "/autograder")]
     if setup_env is not None:
         binds.append(_setup_env_bind(setup_env, autograder, uid))
         sandbox_env.update(setup_env_vars())
@@ -78,7 +76,7 @@ def _claim_job_folder(path: Path, uid: int) -> None:
         )
 
 
-def _setup_env_bind(setup_env: Path, autograder: Path, uid: int) -> _Bind:
+def _setup_env_bind(setup_env: Path, autograder: Path, uid: int) -> Bind:
     """Check the setup environment, make its mount point, and bind it read-only there."""
     setup_env = Path(os.path.abspath(setup_env))
     if not setup_env.is_dir() or setup_env.is_symlink():

@@ -22,6 +22,9 @@ from grading.sandbox.limits import Limits
 #: bwrap's options go through a pipe when they fit its buffer.
 _MAX_PIPED_OPTIONS = 60_000
 
+#: A host folder bound into the sandbox: (bwrap option, host path, path inside).
+Bind = tuple[str, Path, str]
+
 
 class Tools(NamedTuple):
     """Where the host's bwrap, setpriv and prlimit are."""
@@ -51,7 +54,7 @@ def _namespace_args(*, network: bool) -> list[str]:
     return args
 
 
-def _bind_args(binds: Sequence[tuple[str, Path, str]]) -> list[str]:
+def _bind_args(binds: Sequence[Bind]) -> list[str]:
     args: list[str] = []
     for option, source, dest in binds:
         args += [option, str(source), dest]
@@ -84,7 +87,7 @@ class Command:
         uid: int,
         network: bool,
         gpu: bool,
-        binds: Sequence[tuple[str, Path, str]],
+        binds: Sequence[Bind],
         chdir: str,
         env: Mapping[str, str],
         argv: Sequence[str],
@@ -105,9 +108,7 @@ class Command:
             os.close(self.started_fd)
             raise
 
-    def _bwrap_options(
-        self, *, network: bool, gpu: bool, binds: Sequence[tuple[str, Path, str]]
-    ) -> list[str]:
+    def _bwrap_options(self, *, network: bool, gpu: bool, binds: Sequence[Bind]) -> list[str]:
         """bwrap's namespaces and mounts, in the order it applies them."""
         args = _namespace_args(network=network) + mounts.system_args() + mounts.etc_args()
         for data, dest in mounts.generated_etc_files(self.uid):
