@@ -208,11 +208,26 @@ def _clamp(points: Decimal, maximum: Decimal, extra: Decimal) -> Decimal:
 
 @dataclass(slots=True)
 class _Tally:
-    points: Fraction
-    maximum: Fraction
-    points_decimal: Decimal
-    maximum_decimal: Decimal
-    counted_assignments: int
+    """A category's counted assignments so far: exact sums, and the Decimals to report."""
+
+    points: Fraction = Fraction(0)
+    maximum: Fraction = Fraction(0)
+    points_decimal: Decimal = ZERO
+    maximum_decimal: Decimal = ZERO
+    counted_assignments: int = 0
+
+    def add(self, points: Decimal, max_points: Decimal, maximum: Fraction) -> None:
+        self.points += Fraction(points)
+        self.maximum += maximum
+        self.points_decimal += points
+        self.maximum_decimal += max_points
+        self.counted_assignments += 1
+
+    def percent(self) -> Fraction | None:
+        """Rule 6: Σ points / Σ max_points * 100; ``None`` when nothing counted or Σ max is 0."""
+        if self.counted_assignments and self.maximum > 0:
+            return self.points * HUNDRED / self.maximum
+        return None
 
 
 def final_grade(
@@ -222,115 +237,187 @@ def final_grade(
 ) -> GradeReport:
     """One student's grades under the rules in this module's docstring."""
     categories = tuple(categories)
-    assignments = tuple(assignments)
+    weights = _category_weights(categories)
+    tallies = {slug: _Tally() for slug in weights}
+    assignment_grades, readiness = _grade_assignments(tuple(assignments), weights, scores, tallies)
+    percents = {category.slug: tallies[category.slug].percent() for category in categories}
+    counted = _counted_categories(categories, weights, percents)
+    counted_slugs = {category.slug for category, _, _ in counted}
+    base = _base_percent(counted)
+    bonus = _bonus_percent(counted)
+    return GradeReport(
+        assignments=tuple(assignment_grades),
+        categories=tuple(
+            _category_grade(
+                category,
+                tallies[category.slug],
+                percents[category.slug],
+                counted=category.slug in counted_slugs,
+            )
+            for category in categories
+        ),
+        base_percent=None if base is None else round_percent(base),
+        bonus_percent=round_percent(bonus),
+        final_percent=None if base is None else round_percent(base + bonus),  # rule 10
+        readiness_flag=any(readiness) if readiness else None,
+    )
 
+
+# --- assignments ------------------------------------------------------------------------------
+
+
+def _grade_assignments(
+    assignments: tuple[AssignmentPolicy, ...],
+    weights: Mapping[str, Fraction],
+    scores: Mapping[str, Score],
+    tallies: Mapping[str, _Tally],
+) -> tuple[list[AssignmentGrade], list[bool]]:
+    """Every assignment checked; the released ones graded and added to their category's
+    tally. Returns their grades and the readiness verdicts (rule 11) of those looked at."""
+    seen: set[str] = set()
+    grades: list[AssignmentGrade] = []
+    readiness: list[bool] = []
+    for assignment in assignments:
+        maximum, threshold = _check_assignment(assignment, weights, seen, scores)
+        if not assignment.released:
+            continue  # rule 1: unreleased grades count for nothing and are not shown
+        score = scores.get(assignment.slug)
+        grade = _grade_assignment(assignment, score, maximum, tallies[assignment.category])
+        flag = _readiness(grade, maximum, threshold)
+        if flag is not None:
+            readiness.append(flag)
+        grades.append(grade)
+    return grades, readiness
+
+
+def _check_assignment(
+    assignment: AssignmentPolicy,
+    weights: Mapping[str, Fraction],
+    seen: set[str],
+    scores: Mapping[str, Score],
+) -> tuple[Fraction, Fraction | None]:
+    """Refuse bad input (see the module docstring); the exact maximum and threshold."""
+    name = f"assignment {assignment.slug!r}"
+    if assignment.slug in seen:
+        raise ValueError(f"{name} appears twice")
+    seen.add(assignment.slug)
+    if assignment.category not in weights:
+        raise ValueError(f"{name} is in unknown category {assignment.category!r}")
+    maximum = _exact(f"{name} max_points", assignment.max_points)
+    _exact(f"{name} extra_credit_points", assignment.extra_credit_points)
+    threshold = (
+        None
+        if assignment.readiness_threshold is None
+        else _exact(f"{name} readiness_threshold", assignment.readiness_threshold)
+    )
+    score = scores.get(assignment.slug)
+    if score is not None and score.points is not None:
+        _exact(f"{name} score", score.points, allow_negative=True)
+    return maximum, threshold
+
+
+def _counted_points(assignment: AssignmentPolicy, score: Score | None) -> Decimal | None:
+    """Rules 2 to 4: ``None`` when excused, 0 when missing, else the clamped score."""
+    if score is not None and score.excused:
+        return None
+    if score is None or score.points is None:
+        return ZERO
+    return _clamp(score.points, assignment.max_points, assignment.extra_credit_points)
+
+
+def _grade_assignment(
+    assignment: AssignmentPolicy, score: Score | None, maximum: Fraction, tally: _Tally
+) -> AssignmentGrade:
+    """A released assignment's grade; its counted points go into ``tally``."""
+    excused = score is not None and score.excused
+    missing = not excused and (score is None or score.points is None)
+    points = _counted_points(assignment, score)
+    percent: Fraction | None = None
+    if points is not None:
+        tally.add(points, assignment.max_points, maximum)
+        if maximum > 0:
+            percent = Fraction(points) * HUNDRED / maximum  # rule 5
+    return AssignmentGrade(
+        slug=assignment.slug,
+        title=assignment.title,
+        category=assignment.category,
+        points=points,
+        max_points=assignment.max_points,
+        extra_credit_points=assignment.extra_credit_points,
+        percent=None if percent is None else round_percent(percent),
+        missing=missing,
+        excused=excused,
+    )
+
+
+def _readiness(
+    grade: AssignmentGrade, maximum: Fraction, threshold: Fraction | None
+) -> bool | None:
+    """Rule 11 for one assignment: whether it flags the student; ``None`` when not looked at."""
+    if threshold is None or grade.points is None or grade.missing or not maximum > 0:
+        return None
+    return Fraction(grade.points) * HUNDRED <= threshold * maximum
+
+
+# --- categories -------------------------------------------------------------------------------
+
+
+def _category_weights(categories: tuple[CategoryPolicy, ...]) -> dict[str, Fraction]:
+    """Each category's exact weight, by slug; refuses a repeated slug or a bad weight."""
     weights: dict[str, Fraction] = {}
     for category in categories:
         if category.slug in weights:
             raise ValueError(f"category {category.slug!r} appears twice")
         weights[category.slug] = _exact(f"category {category.slug!r} weight", category.weight)
+    return weights
 
-    seen: set[str] = set()
-    tallies = {slug: _Tally(Fraction(0), Fraction(0), ZERO, ZERO, 0) for slug in weights}
-    assignment_grades: list[AssignmentGrade] = []
-    readiness: list[bool] = []
 
-    for assignment in assignments:
-        name = f"assignment {assignment.slug!r}"
-        if assignment.slug in seen:
-            raise ValueError(f"{name} appears twice")
-        seen.add(assignment.slug)
-        if assignment.category not in weights:
-            raise ValueError(f"{name} is in unknown category {assignment.category!r}")
-        maximum = _exact(f"{name} max_points", assignment.max_points)
-        _exact(f"{name} extra_credit_points", assignment.extra_credit_points)
-        threshold = (
-            None
-            if assignment.readiness_threshold is None
-            else _exact(f"{name} readiness_threshold", assignment.readiness_threshold)
-        )
-        score = scores.get(assignment.slug)
-        if score is not None and score.points is not None:
-            _exact(f"{name} score", score.points, allow_negative=True)
+_Counted = tuple[CategoryPolicy, Fraction, Fraction]  # category, exact weight, exact percent
 
-        if not assignment.released:
-            continue  # rule 1: unreleased grades count for nothing and are not shown
 
-        excused = score is not None and score.excused
-        missing = not excused and (score is None or score.points is None)
-        points: Decimal | None
-        if excused:
-            points = None
-        elif score is None or score.points is None:
-            points = ZERO
-        else:
-            points = _clamp(score.points, assignment.max_points, assignment.extra_credit_points)
+def _counted_categories(
+    categories: tuple[CategoryPolicy, ...],
+    weights: Mapping[str, Fraction],
+    percents: Mapping[str, Fraction | None],
+) -> list[_Counted]:
+    """Rule 7: the categories that count, those with a weight above 0 and a known percent."""
+    counted: list[_Counted] = []
+    for category in categories:
+        weight, percent = weights[category.slug], percents[category.slug]
+        if weight > 0 and percent is not None:
+            counted.append((category, weight, percent))
+    return counted
 
-        percent: Fraction | None = None
-        if points is not None:
-            tally = tallies[assignment.category]
-            tally.points += Fraction(points)
-            tally.maximum += maximum
-            tally.points_decimal += points
-            tally.maximum_decimal += assignment.max_points
-            tally.counted_assignments += 1
-            if maximum > 0:
-                percent = Fraction(points) * HUNDRED / maximum
 
-        if threshold is not None and points is not None and not missing and maximum > 0:
-            readiness.append(Fraction(points) * HUNDRED <= threshold * maximum)
+def _category_grade(
+    category: CategoryPolicy, tally: _Tally, percent: Fraction | None, *, counted: bool
+) -> CategoryGrade:
+    return CategoryGrade(
+        slug=category.slug,
+        weight=category.weight,
+        bonus=category.bonus,
+        points=tally.points_decimal,
+        max_points=tally.maximum_decimal,
+        percent=None if percent is None else round_percent(percent),
+        counted=counted,
+    )
 
-        assignment_grades.append(
-            AssignmentGrade(
-                slug=assignment.slug,
-                title=assignment.title,
-                category=assignment.category,
-                points=points,
-                max_points=assignment.max_points,
-                extra_credit_points=assignment.extra_credit_points,
-                percent=None if percent is None else round_percent(percent),
-                missing=missing,
-                excused=excused,
-            )
-        )
 
+def _base_percent(counted: list[_Counted]) -> Fraction | None:
+    """Rule 8: Σ weight * percent / Σ weight over the counted non-bonus categories."""
     weighted_sum = Fraction(0)
     weight_sum = Fraction(0)
-    bonus = Fraction(0)
-    category_grades: list[CategoryGrade] = []
-    for category in categories:
-        tally = tallies[category.slug]
-        weight = weights[category.slug]
-        category_percent = (
-            tally.points * HUNDRED / tally.maximum
-            if tally.counted_assignments and tally.maximum > 0
-            else None
-        )
-        counted = weight > 0 and category_percent is not None
-        if counted and category_percent is not None:
-            if category.bonus:
-                bonus += weight * min(category_percent, HUNDRED) / HUNDRED
-            else:
-                weighted_sum += weight * category_percent
-                weight_sum += weight
-        category_grades.append(
-            CategoryGrade(
-                slug=category.slug,
-                weight=category.weight,
-                bonus=category.bonus,
-                points=tally.points_decimal,
-                max_points=tally.maximum_decimal,
-                percent=None if category_percent is None else round_percent(category_percent),
-                counted=counted,
-            )
-        )
+    for category, weight, percent in counted:
+        if not category.bonus:
+            weighted_sum += weight * percent
+            weight_sum += weight
+    return weighted_sum / weight_sum if weight_sum > 0 else None
 
-    base = weighted_sum / weight_sum if weight_sum > 0 else None
-    return GradeReport(
-        assignments=tuple(assignment_grades),
-        categories=tuple(category_grades),
-        base_percent=None if base is None else round_percent(base),
-        bonus_percent=round_percent(bonus),
-        final_percent=None if base is None else round_percent(base + bonus),
-        readiness_flag=any(readiness) if readiness else None,
-    )
+
+def _bonus_percent(counted: list[_Counted]) -> Fraction:
+    """Rule 9: each counted bonus category adds weight * min(percent, 100) / 100."""
+    bonus = Fraction(0)
+    for category, weight, percent in counted:
+        if category.bonus:
+            bonus += weight * min(percent, HUNDRED) / HUNDRED
+    return bonus

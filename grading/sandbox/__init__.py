@@ -11,6 +11,11 @@ Typical use by a grading worker (running as root, one dedicated uid per slot)::
                             env={"CUDA_VISIBLE_DEVICES": "0"}, setup_env=env_dir)
     raw = read_results(job_root)           # never a plain open(): see read_results
     message = describe(result)             # for the student
+
+Where things are: :mod:`~grading.sandbox.runner` (the entry points, and how the sandbox is
+built and what it does not contain), :mod:`~grading.sandbox.layout` (the job folder),
+:mod:`~grading.sandbox.limits`, :mod:`~grading.sandbox.result` (what a run returns),
+:mod:`~grading.sandbox.procs` (slot uids and their processes), :mod:`~grading.sandbox.errors`.
 """
 
 from grading.sandbox.errors import JobFolderError, SandboxUnavailable, UnsafePath

@@ -133,6 +133,22 @@ def prepare_job(
         raise JobFolderError(f"the bundle {bundle_dir} has no {RUN_AUTOGRADER} at its top")
     files = [(safe_relative_path(name), content) for name, content in submission]
 
+    _make_job_root(job_root, uid)
+    autograder = job_root / AUTOGRADER
+    autograder.mkdir(mode=0o700)
+    _copy_bundle(bundle_dir, autograder / "source")
+    _write_submission(autograder / "submission", files)
+    (autograder / "results").mkdir()
+    (autograder / METADATA_FILE).write_text(
+        json.dumps(dict(metadata), indent=2, default=_json_default), encoding="utf-8"
+    )
+    if uid is not None:
+        chown_tree(autograder, uid, uid)
+    return autograder
+
+
+def _make_job_root(job_root: Path, uid: int | None) -> None:
+    """An empty ``job_root`` (made if missing), root's, only traversable by others."""
     if job_root.is_symlink():
         raise JobFolderError(f"{job_root} is a symbolic link: prepare a fresh job folder")
     job_root.mkdir(parents=True, exist_ok=True)
@@ -142,14 +158,18 @@ def prepare_job(
     if uid is not None:
         ensure_reachable(job_root, uid)
 
-    autograder = job_root / AUTOGRADER
-    autograder.mkdir(mode=0o700)
-    source = autograder / "source"
+
+def _copy_bundle(bundle_dir: Path, source: Path) -> None:
+    """The bundle, links kept as links, with its two scripts executable."""
     shutil.copytree(bundle_dir, source, symlinks=True)
     _make_executable(source / RUN_AUTOGRADER)
     _make_executable(source / SETUP_SH)
 
-    submission_dir = autograder / "submission"
+
+def _write_submission(
+    submission_dir: Path, files: list[tuple[PurePosixPath, Path | bytes]]
+) -> None:
+    """The student's files under ``submission_dir``; a name given twice is refused."""
     submission_dir.mkdir()
     for relative, content in files:
         target = submission_dir.joinpath(*relative.parts)
@@ -163,14 +183,6 @@ def prepare_job(
             target.write_bytes(bytes(content))
         else:
             shutil.copyfile(content, target)
-
-    (autograder / "results").mkdir()
-    (autograder / METADATA_FILE).write_text(
-        json.dumps(dict(metadata), indent=2, default=_json_default), encoding="utf-8"
-    )
-    if uid is not None:
-        chown_tree(autograder, uid, uid)
-    return autograder
 
 
 def make_world_readable(top: Path) -> None:

@@ -124,52 +124,62 @@ def describe(result: SandboxResult) -> str:
     """One or two sentences a student understands, saying how the run ended."""
     limits = result.limits or Limits()
     parts: list[str] = []
-    hit = result.limit_hit
-    if hit == WALL_TIME:
-        parts.append(
-            f"Your submission was stopped because the autograder ran longer than the time "
-            f"limit of {_number(limits.wall_seconds)} seconds. Look for an infinite loop, a "
-            f"program waiting for input, or a much too slow algorithm."
-        )
-    elif hit == CPU_TIME:
-        parts.append(
-            f"Your submission was stopped because one process used more than "
-            f"{_number(limits.cpu_limit)} seconds of CPU time."
-        )
-    elif hit == MEMORY:
-        limit = (
-            f"the limit is {limits.memory_mb} MB per process"
-            if limits.memory_mb is not None
-            else "the machine ran out of memory"
-        )
-        parts.append(
-            f"Your submission ran out of memory ({limit}). Use smaller data, avoid keeping "
-            f"copies you no longer need, or process the data in pieces."
-        )
-    elif hit == FILE_SIZE:
-        parts.append(
-            f"Your submission tried to write a file larger than the limit of "
-            f"{limits.max_file_mb} MB and was stopped."
-        )
-    elif hit == PROCESSES:
-        parts.append(
-            f"Your submission tried to start too many processes or threads (the limit is "
-            f"{limits.max_processes}). Check for runaway fork(), multiprocessing or thread "
-            f"creation."
-        )
+    limit_sentence = _limit_sentence(result.limit_hit, limits)
+    if limit_sentence is not None:
+        parts.append(limit_sentence)
     if result.output_truncated:
         parts.append(
             f"It printed more than {limits.max_output_bytes:,} bytes of output; only the "
             f"beginning and the end were kept."
         )
     if not parts:
-        if result.exit_code == 0:
-            parts.append("The autograder finished normally.")
-        elif result.signal is not None:
-            parts.append(
-                f"The autograder was ended by {_signal_name(result.signal)} "
-                f"(signal {result.signal})."
-            )
-        else:
-            parts.append(f"The autograder exited with status {result.exit_code}.")
+        parts.append(_ending_sentence(result))
     return " ".join(parts)
+
+
+def _limit_sentence(hit: str | None, limits: Limits) -> str | None:
+    """What stopped the run, for every limit except the output's (``None`` for no limit)."""
+    if hit == WALL_TIME:
+        return (
+            f"Your submission was stopped because the autograder ran longer than the time "
+            f"limit of {_number(limits.wall_seconds)} seconds. Look for an infinite loop, a "
+            f"program waiting for input, or a much too slow algorithm."
+        )
+    if hit == CPU_TIME:
+        return (
+            f"Your submission was stopped because one process used more than "
+            f"{_number(limits.cpu_limit)} seconds of CPU time."
+        )
+    if hit == MEMORY:
+        limit = (
+            f"the limit is {limits.memory_mb} MB per process"
+            if limits.memory_mb is not None
+            else "the machine ran out of memory"
+        )
+        return (
+            f"Your submission ran out of memory ({limit}). Use smaller data, avoid keeping "
+            f"copies you no longer need, or process the data in pieces."
+        )
+    if hit == FILE_SIZE:
+        return (
+            f"Your submission tried to write a file larger than the limit of "
+            f"{limits.max_file_mb} MB and was stopped."
+        )
+    if hit == PROCESSES:
+        return (
+            f"Your submission tried to start too many processes or threads (the limit is "
+            f"{limits.max_processes}). Check for runaway fork(), multiprocessing or thread "
+            f"creation."
+        )
+    return None
+
+
+def _ending_sentence(result: SandboxResult) -> str:
+    """How a run that hit no limit ended: normally, by a signal, or with a status."""
+    if result.exit_code == 0:
+        return "The autograder finished normally."
+    if result.signal is not None:
+        return (
+            f"The autograder was ended by {_signal_name(result.signal)} (signal {result.signal})."
+        )
+    return f"The autograder exited with status {result.exit_code}."

@@ -249,24 +249,33 @@ def test_a_plain_decimal_is_accepted_as_a_score():
     assert scores_row({"hw1": D("88.8")})[1] == "88.80"
 
 
-def test_final_percent_is_the_current_score_or_empty():
+def test_final_percent_is_the_current_score():
     assert parse(canvas_csv([row(final_percent=D("83.125"))], []))[2][-1] == "83.13"
+
+
+def test_no_final_percent_leaves_the_current_score_empty():
     assert parse(canvas_csv([row(final_percent=None)], []))[2][-1] == ""
 
 
-@pytest.mark.parametrize("bad", [D("NaN"), D("Infinity"), D("-Infinity"), D("sNaN")])
-def test_non_finite_numbers_are_refused(bad):
+NON_FINITE = [D("NaN"), D("Infinity"), D("-Infinity"), D("sNaN")]
+
+
+@pytest.mark.parametrize("bad", NON_FINITE)
+def test_non_finite_scores_are_refused(bad):
     with pytest.raises(ValueError, match="finite"):
         canvas_csv([row(scores={"hw1": Score(bad)})], [HW1])
+
+
+@pytest.mark.parametrize("bad", NON_FINITE)
+def test_non_finite_points_possible_are_refused(bad):
     with pytest.raises(ValueError, match="finite"):
         canvas_csv([], [ExportAssignment("hw1", "HW1", bad)])
 
 
-def test_a_float_is_refused():
+@pytest.mark.parametrize("number", [1.5, True], ids=["float", "bool"])
+def test_a_float_is_refused(number):
     with pytest.raises(ValueError, match="Decimal"):
-        x.format_number(1.5)
-    with pytest.raises(ValueError, match="Decimal"):
-        x.format_number(True)
+        x.format_number(number)
 
 
 # --- CSV injection ------------------------------------------------------------------------------

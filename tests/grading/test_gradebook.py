@@ -289,22 +289,26 @@ def test_readiness_is_none_without_a_threshold():
     assert report.readiness_flag is None
 
 
-def test_readiness_with_two_thresholds_flags_if_either_does():
+@pytest.mark.parametrize(
+    ("scores", "flag"),
+    [
+        ({"ps0a": pts(80), "ps0b": pts(80)}, False),
+        ({"ps0a": pts(80), "ps0b": pts(40)}, True),
+        ({"ps0a": pts(80)}, False),
+    ],
+    ids=["both-fine", "one-low", "one-ungraded"],
+)
+def test_readiness_with_two_thresholds_flags_if_either_does(scores, flag):
     ps0a = assignment("ps0a", "ps0", threshold=75)
     ps0b = assignment("ps0b", "ps0", threshold=50)
-    both_fine = {"ps0a": pts(80), "ps0b": pts(80)}
-    one_low = {"ps0a": pts(80), "ps0b": pts(40)}
-    one_ungraded = {"ps0a": pts(80)}
-    assert final_grade(CATEGORIES, [ps0a, ps0b], both_fine).readiness_flag is False
-    assert final_grade(CATEGORIES, [ps0a, ps0b], one_low).readiness_flag is True
-    assert final_grade(CATEGORIES, [ps0a, ps0b], one_ungraded).readiness_flag is False
+    assert final_grade(CATEGORIES, [ps0a, ps0b], scores).readiness_flag is flag
 
 
-def test_readiness_uses_the_students_level_maximum():
-    # 80 raw points: 80% of 100 for 4803, 76.19% of 105 for 7643, 72.73% of 110.
-    for maximum, flag in ((100, False), (105, False), (110, True)):
-        ps0 = assignment("ps0", "ps0", maximum, threshold=75)
-        assert final_grade(CATEGORIES, [ps0], {"ps0": pts(80)}).readiness_flag is flag
+# 80 raw points: 80% of 100 for 4803, 76.19% of 105 for 7643, 72.73% of 110.
+@pytest.mark.parametrize(("maximum", "flag"), [(100, False), (105, False), (110, True)])
+def test_readiness_uses_the_students_level_maximum(maximum, flag):
+    ps0 = assignment("ps0", "ps0", maximum, threshold=75)
+    assert final_grade(CATEGORIES, [ps0], {"ps0": pts(80)}).readiness_flag is flag
 
 
 def test_readiness_ignores_a_zero_maximum():
@@ -323,15 +327,19 @@ def test_unreleased_grades_count_for_nothing_and_are_not_shown():
     assert [a.slug for a in report.assignments] == ["hw1"]
 
 
-def test_a_released_assignment_without_a_score_is_a_zero():
+@pytest.mark.parametrize(
+    "scores",
+    [{"hw1": pts(90)}, {"hw1": pts(90), "hw2": Score(None)}],
+    ids=["no-score", "ungraded-score"],
+)
+def test_a_released_assignment_without_a_score_is_a_zero(scores):
     hw1, hw2 = assignment("hw1"), assignment("hw2")
-    for scores in ({"hw1": pts(90)}, {"hw1": pts(90), "hw2": Score(None)}):
-        report = final_grade(CATEGORIES, [hw1, hw2], scores)
-        assert report.final_percent == D("45.00")
-        hw2_grade = report.assignment("hw2")
-        assert hw2_grade.points == D(0)
-        assert hw2_grade.percent == D("0.00")
-        assert hw2_grade.missing is True
+    report = final_grade(CATEGORIES, [hw1, hw2], scores)
+    assert report.final_percent == D("45.00")
+    hw2_grade = report.assignment("hw2")
+    assert hw2_grade.points == D(0)
+    assert hw2_grade.percent == D("0.00")
+    assert hw2_grade.missing is True
 
 
 def test_an_excused_assignment_is_left_out_of_its_category():

@@ -1,4 +1,4 @@
-"""grading/results.py: Gradescope's results.json, validated, and what a student may see.
+"""grading.results: Gradescope's results.json, validated, and what a student may see.
 
 Pure: no database. The compatibility bundle in gradescope_compat/ is run in a temporary folder.
 """
@@ -74,43 +74,44 @@ def test_minimal_scores_on_tests_only() -> None:
     assert [t.number for t in results.tests] == [None, None]
 
 
-def test_full_file() -> None:
-    results = parse_results(
-        json.dumps(
+FULL_FILE = json.dumps(
+    {
+        "score": 44.0,
+        "execution_time": 136,
+        "output": "Text relevant to the entire submission",
+        "output_format": "md",
+        "test_output_format": "ansi",
+        "test_name_format": "html",
+        "visibility": "after_due_date",
+        "stdout_visibility": "visible",
+        "extra_data": {"seed": 7, "nested": {"a": [1, 2]}},
+        "tests": [
             {
-                "score": 44.0,
-                "execution_time": 136,
-                "output": "Text relevant to the entire submission",
-                "output_format": "md",
-                "test_output_format": "ansi",
-                "test_name_format": "html",
-                "visibility": "after_due_date",
-                "stdout_visibility": "visible",
-                "extra_data": {"seed": 7, "nested": {"a": [1, 2]}},
-                "tests": [
-                    {
-                        "score": 2.0,
-                        "max_score": 2.0,
-                        "status": "passed",
-                        "name": "Your name here",
-                        "name_format": "text",
-                        "number": "1.1",
-                        "output": "Giant multiline string\nline 2",
-                        "output_format": "text",
-                        "tags": ["tag1", "tag2", "tag3"],
-                        "visibility": "visible",
-                        "extra_data": {"k": "v"},
-                    },
-                    {"score": 0, "max_score": 3, "name": "Second", "number": "1.2"},
-                ],
-                "leaderboard": [
-                    {"name": "Accuracy", "value": 0.926},
-                    {"name": "Time", "value": 15.1, "order": "asc"},
-                    {"name": "Stars", "value": "*****"},
-                ],
-            }
-        ).encode()
-    )
+                "score": 2.0,
+                "max_score": 2.0,
+                "status": "passed",
+                "name": "Your name here",
+                "name_format": "text",
+                "number": "1.1",
+                "output": "Giant multiline string\nline 2",
+                "output_format": "text",
+                "tags": ["tag1", "tag2", "tag3"],
+                "visibility": "visible",
+                "extra_data": {"k": "v"},
+            },
+            {"score": 0, "max_score": 3, "name": "Second", "number": "1.2"},
+        ],
+        "leaderboard": [
+            {"name": "Accuracy", "value": 0.926},
+            {"name": "Time", "value": 15.1, "order": "asc"},
+            {"name": "Stars", "value": "*****"},
+        ],
+    }
+).encode()
+
+
+def test_full_file_top_level() -> None:
+    results = parse_results(FULL_FILE)
     assert results.score == 44.0  # the top-level score overrides the tests' total (2)
     assert results.max_score == 5.0
     assert results.execution_time == 136.0
@@ -123,7 +124,10 @@ def test_full_file() -> None:
     assert results.visibility == "after_due_date"
     assert results.stdout_visibility == "visible"
     assert results.extra_data == {"seed": 7, "nested": {"a": [1, 2]}}
-    first, second = results.tests
+
+
+def test_full_file_tests() -> None:
+    first, second = parse_results(FULL_FILE).tests
     assert first == TestResult(
         name="Your name here",
         number="1.1",
@@ -139,19 +143,28 @@ def test_full_file() -> None:
     )
     assert second.visibility == "after_due_date"  # inherited from the top level
     assert second.status == "failed"
-    assert results.leaderboard == [
+
+
+def test_full_file_leaderboard() -> None:
+    assert parse_results(FULL_FILE).leaderboard == [
         LeaderboardEntry("Accuracy", 0.926, "desc"),
         LeaderboardEntry("Time", 15.1, "asc"),
         LeaderboardEntry("Stars", "*****", "desc"),
     ]
 
 
-def test_bytes_str_and_byte_order_mark_are_all_read() -> None:
-    text = '{"score": 1}'
-    assert parse_results(text).score == 1.0
-    assert parse_results(text.encode()).score == 1.0
-    assert parse_results(b"\xef\xbb\xbf" + text.encode()).score == 1.0
-    assert parse_results("\ufeff" + text).score == 1.0
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"score": 1}',
+        b'{"score": 1}',
+        b'\xef\xbb\xbf{"score": 1}',
+        '\ufeff{"score": 1}',
+    ],
+    ids=["text", "bytes", "bytes-with-bom", "text-with-bom"],
+)
+def test_bytes_str_and_byte_order_mark_are_all_read(raw: bytes | str) -> None:
+    assert parse_results(raw).score == 1.0
 
 
 def test_top_level_score_zero_is_a_score() -> None:
@@ -173,14 +186,26 @@ def test_number_as_int_or_float_becomes_a_string(raw: Any, expected: str) -> Non
     assert parse({"tests": [{"score": 1, "number": raw}]}).tests[0].number == expected
 
 
-def test_status_as_written_else_from_the_score() -> None:
-    # specs.md "Test case status": status overrides; otherwise full marks pass.
+# specs.md "Test case status": status overrides; otherwise full marks pass.
+
+
+def test_status_as_written_wins() -> None:
     tests = parse(
         {
             "tests": [
                 {"name": "Compilation check", "status": "passed"},
                 {"name": "Style check", "status": "failed"},
                 {"name": "Test 3", "score": 5, "max_score": 10, "status": "passed"},
+            ]
+        }
+    ).tests
+    assert [t.status for t in tests] == ["passed", "failed", "passed"]
+
+
+def test_status_else_comes_from_the_score() -> None:
+    tests = parse(
+        {
+            "tests": [
                 {"name": "full", "score": 10, "max_score": 10},
                 {"name": "part", "score": 9.5, "max_score": 10},
                 {"name": "bonus", "score": 11, "max_score": 10},
@@ -188,15 +213,7 @@ def test_status_as_written_else_from_the_score() -> None:
             ]
         }
     ).tests
-    assert [t.status for t in tests] == [
-        "passed",
-        "failed",
-        "passed",
-        "passed",
-        "failed",
-        "passed",
-        None,
-    ]
+    assert [t.status for t in tests] == ["passed", "failed", "passed", None]
 
 
 def test_null_means_absent() -> None:
@@ -249,18 +266,22 @@ def test_unknown_keys_are_ignored_never_an_error() -> None:
     assert results.leaderboard == [LeaderboardEntry("n", 1.0, "desc")]
 
 
-def test_formats_known_kept_unknown_fall_back_to_default() -> None:
-    results = parse(
-        {
-            "score": 1,
-            "output_format": "rtf",
-            "tests": [{"output_format": "html", "name_format": "blink"}],
-        }
-    )
+FORMATS_FILE = {
+    "score": 1,
+    "output_format": "rtf",
+    "tests": [{"output_format": "html", "name_format": "blink"}],
+}
+
+
+def test_formats_known_kept_unknown_dropped() -> None:
+    results = parse(FORMATS_FILE)
     assert results.output_format is None
     assert results.tests[0].output_format == "html"
     assert results.tests[0].name_format is None
-    view = student_view(results, after_due_date=False, grades_released=False)
+
+
+def test_unknown_formats_fall_back_to_the_default_in_the_view() -> None:
+    view = student_view(parse(FORMATS_FILE), after_due_date=False, grades_released=False)
     assert view["output_format"] == "simple_format"  # specs.md default for the top level
     assert view["tests"][0]["name_format"] == "text"  # and "text" for tests
 
@@ -275,6 +296,9 @@ def test_test_visibility_defaults_to_top_level_and_can_override() -> None:
         }
     )
     assert [t.visibility for t in results.tests] == ["after_published", "visible"]
+
+
+def test_test_visibility_defaults_to_visible_without_a_top_level_one() -> None:
     assert [t.visibility for t in parse({"tests": [{"score": 1}]}).tests] == ["visible"]
 
 
@@ -340,11 +364,16 @@ def nested(levels: int) -> Any:
     return {"d": value}
 
 
-def test_extra_data_nesting_is_capped() -> None:
-    # The portal copies and serialises extra_data recursively: 32 levels are kept, 33 refused.
+# The portal copies and serialises extra_data recursively: 32 levels are kept, 33 refused.
+
+
+def test_extra_data_nested_to_the_cap_is_kept() -> None:
     assert parse({"score": 1, "extra_data": nested(MAX_EXTRA_DATA_DEPTH)}).extra_data == nested(
         MAX_EXTRA_DATA_DEPTH
     )
+
+
+def test_extra_data_nested_past_the_cap_is_refused() -> None:
     exc = invalid(json.dumps({"tests": [{"score": 1, "extra_data": nested(33)}]}))
     assert exc.field == "tests[0].extra_data"
     assert "nested more than 32 levels" in exc.detail
@@ -382,16 +411,19 @@ def test_unreadable_files(raw: bytes | str, needle: str) -> None:
     assert exc.student_message == STUDENT_MESSAGE
 
 
-def test_no_score_anywhere() -> None:
-    for data in (
+@pytest.mark.parametrize(
+    "data",
+    [
         {},
         {"tests": []},
         {"tests": [{"name": "Compiles", "status": "passed", "max_score": 1}]},
         {"score": None, "output": "hi"},
-    ):
-        exc = invalid(json.dumps(data))
-        assert "no score" in exc.detail
-        assert exc.field == "score"
+    ],
+)
+def test_no_score_anywhere(data: dict[str, Any]) -> None:
+    exc = invalid(json.dumps(data))
+    assert "no score" in exc.detail
+    assert exc.field == "score"
 
 
 @pytest.mark.parametrize(
@@ -438,24 +470,35 @@ def test_bad_types_and_values(data: dict[str, Any], field: str, shown: str) -> N
     assert exc.student_message == STUDENT_MESSAGE
 
 
-def test_scores_adding_up_past_a_float() -> None:
-    for key in ("score", "max_score"):
-        exc = invalid(json.dumps({"tests": [{"score": 1, key: 1e308}] * 2}))
-        assert f"{key} values add up" in exc.detail
+@pytest.mark.parametrize("key", ["score", "max_score"])
+def test_scores_adding_up_past_a_float(key: str) -> None:
+    exc = invalid(json.dumps({"tests": [{"score": 1, key: 1e308}] * 2}))
+    assert f"{key} values add up" in exc.detail
+
+
+def test_a_top_level_score_makes_an_overflowing_total_harmless() -> None:
     # the top-level score overrides the tests' total, so that total is never needed
     assert parse({"score": 1, "tests": [{"score": 1e308}] * 2}).score == 1
+
+
+def test_one_huge_max_score_is_kept() -> None:
     assert parse({"score": 5, "tests": [{"max_score": 1e308}]}).max_score == 1e308
 
 
-def test_too_large() -> None:
-    padding = " " * MAX_RESULTS_BYTES
-    for raw in (('{"score": 1}' + padding).encode(), '{"score": 1}' + padding):
-        exc = invalid(raw)
-        assert "bytes; at most" in exc.detail
-        assert "too large" in exc.student_message
-    # measured in UTF-8 bytes, not characters
+@pytest.mark.parametrize("as_bytes", [True, False], ids=["bytes", "text"])
+def test_too_large(as_bytes: bool) -> None:
+    text = '{"score": 1}' + " " * MAX_RESULTS_BYTES
+    exc = invalid(text.encode() if as_bytes else text)
+    assert "bytes; at most" in exc.detail
+    assert "too large" in exc.student_message
+
+
+def test_too_large_is_measured_in_utf8_bytes_not_characters() -> None:
     exc = invalid('{"score": 1, "output": "' + "é" * (MAX_RESULTS_BYTES // 2 + 1) + '"}')
     assert "bytes; at most" in exc.detail
+
+
+def test_a_file_of_exactly_the_cap_is_read() -> None:
     assert parse_results(('{"score": 1}' + " " * (MAX_RESULTS_BYTES - 12)).encode()).score == 1
 
 
@@ -463,6 +506,9 @@ def test_too_many_tests() -> None:
     exc = invalid(json.dumps({"tests": [{"score": 1}] * (MAX_TESTS + 1)}))
     assert f"{MAX_TESTS + 1} tests" in exc.detail
     assert exc.field == "tests"
+
+
+def test_as_many_tests_as_the_cap_are_read() -> None:
     assert len(parse({"tests": [{"score": 1}] * MAX_TESTS}).tests) == MAX_TESTS
 
 
@@ -559,46 +605,60 @@ def test_student_view_shape() -> None:
     assert "secret" not in json.dumps(view)
 
 
-def test_any_hidden_test_hides_the_total_even_without_points() -> None:
-    results = parse(
-        {
-            "score": 5,
-            "tests": [
-                {"name": "a", "score": 5, "max_score": 5},
-                {"name": "b", "status": "passed", "visibility": "hidden"},
-            ],
-        }
-    )
-    for due, released in itertools.product((False, True), (False, True)):
-        view = student_view(results, after_due_date=due, grades_released=released)
-        assert view["score"] is None and view["max_score"] is None
-        assert view["hidden_tests"] == 1
-        assert [t["name"] for t in view["tests"]] == ["a"]
-    assert staff_view(results)["score"] == 5.0
+WITH_A_HIDDEN_TEST = {
+    "score": 5,
+    "tests": [
+        {"name": "a", "score": 5, "max_score": 5},
+        {"name": "b", "status": "passed", "visibility": "hidden"},
+    ],
+}
 
 
-def test_top_level_visibility_governs_total_and_output_without_tests() -> None:
-    results = parse({"score": 7, "output": "msg", "visibility": "after_due_date"})
+@pytest.mark.parametrize(("due", "released"), list(itertools.product((False, True), (False, True))))
+def test_any_hidden_test_hides_the_total_even_without_points(due: bool, released: bool) -> None:
+    results = parse(WITH_A_HIDDEN_TEST)
+    view = student_view(results, after_due_date=due, grades_released=released)
+    assert view["score"] is None and view["max_score"] is None
+    assert view["hidden_tests"] == 1
+    assert [t["name"] for t in view["tests"]] == ["a"]
+
+
+def test_staff_see_the_total_despite_a_hidden_test() -> None:
+    assert staff_view(parse(WITH_A_HIDDEN_TEST))["score"] == 5.0
+
+
+NO_TESTS_AFTER_DUE_DATE = {"score": 7, "output": "msg", "visibility": "after_due_date"}
+
+
+def test_top_level_visibility_withholds_total_and_output_before_it_is_reached() -> None:
+    results = parse(NO_TESTS_AFTER_DUE_DATE)
     before = student_view(results, after_due_date=False, grades_released=True)
     assert (before["score"], before["output"], before["hidden_tests"]) == (None, None, 0)
+
+
+def test_top_level_visibility_shows_total_and_output_once_reached() -> None:
+    results = parse(NO_TESTS_AFTER_DUE_DATE)
     after = student_view(results, after_due_date=True, grades_released=False)
     assert (after["score"], after["output"]) == (7.0, "msg")
 
 
-def test_top_level_visibility_is_inherited_by_tests_in_the_view() -> None:
-    results = parse(
-        {
-            "visibility": "after_due_date",
-            "tests": [
-                {"name": "compiles", "score": 0, "max_score": 0, "visibility": "visible"},
-                {"name": "graded", "score": 4, "max_score": 5},
-            ],
-        }
-    )
-    before = student_view(results, after_due_date=False, grades_released=False)
+INHERITED_VISIBILITY = {
+    "visibility": "after_due_date",
+    "tests": [
+        {"name": "compiles", "score": 0, "max_score": 0, "visibility": "visible"},
+        {"name": "graded", "score": 4, "max_score": 5},
+    ],
+}
+
+
+def test_tests_inheriting_the_top_level_visibility_are_withheld_before_it() -> None:
+    before = student_view(parse(INHERITED_VISIBILITY), after_due_date=False, grades_released=False)
     assert [t["name"] for t in before["tests"]] == ["compiles"]
     assert before["score"] is None
-    after = student_view(results, after_due_date=True, grades_released=False)
+
+
+def test_tests_inheriting_the_top_level_visibility_are_shown_after_it() -> None:
+    after = student_view(parse(INHERITED_VISIBILITY), after_due_date=True, grades_released=False)
     assert [t["name"] for t in after["tests"]] == ["compiles", "graded"]
     assert (after["score"], after["max_score"]) == (4.0, 5.0)
 
@@ -850,8 +910,13 @@ def test_compat_bundle_correct_submission(tmp_path: Path) -> None:
     check_correct_submission(run_bundle_tests(tmp_path, "correct"))
 
 
-def test_compat_bundle_wrong_submission(tmp_path: Path) -> None:
-    results = parse_results(run_bundle_tests(tmp_path, "wrong"))
+@pytest.fixture(scope="module")
+def wrong_submission_results(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    return parse_results(run_bundle_tests(tmp_path_factory.mktemp("wrong"), "wrong"))
+
+
+def test_compat_bundle_wrong_submission_scores(wrong_submission_results: Results) -> None:
+    results = wrong_submission_results
     assert results.score == 3.0
     assert results.max_score == 10.0
     by_number = {t.number: t for t in results.tests}
@@ -866,12 +931,21 @@ def test_compat_bundle_wrong_submission(tmp_path: Path) -> None:
     assert by_number["1.2"].output == "Test Failed: -2 != 2\n"
     assert "divide(7, 2) should be 3.5" in by_number["2.1"].output
 
-    before = student_view(results, after_due_date=False, grades_released=False)
+
+def test_compat_bundle_wrong_submission_before_the_due_date(
+    wrong_submission_results: Results,
+) -> None:
+    before = student_view(wrong_submission_results, after_due_date=False, grades_released=False)
     assert [t["number"] for t in before["tests"]] == ["1.1", "2.1", "3.1"]
     assert before["hidden_tests"] == 3
     assert before["score"] is None and before["max_score"] is None
     assert before["stdout_visible"] is True
 
+
+def test_compat_bundle_wrong_submission_once_published(
+    wrong_submission_results: Results,
+) -> None:
+    results = wrong_submission_results
     published = student_view(results, after_due_date=True, grades_released=True)
     assert sorted(t["number"] for t in published["tests"]) == ["1.1", "1.2", "1.3", "2.1", "3.1"]
     assert published["hidden_tests"] == 1  # 2.2 is hidden for good, and so is the total

@@ -59,7 +59,13 @@ def test_limits_defaults() -> None:
     assert limits.memory_mb == 768
     assert (limits.max_processes, limits.max_file_mb, limits.max_open_files) == (128, 256, 256)
     assert limits.max_output_bytes == 1_000_000
+
+
+def test_limits_cpu_seconds_default_to_the_wall_clock() -> None:
     assert Limits(wall_seconds=30).cpu_seconds == 30
+
+
+def test_limits_cpu_seconds_may_be_set_apart() -> None:
     assert Limits(wall_seconds=30, cpu_seconds=10).cpu_seconds == 10
 
 
@@ -69,6 +75,9 @@ def test_limits_prlimit_arguments() -> None:
     assert f"--as={256 << 20}:{256 << 20}" in args
     assert f"--fsize={16 << 20}:{16 << 20}" in args
     assert "--nproc=128:128" in args and "--nofile=256:256" in args and "--core=0:0" in args
+
+
+def test_limits_without_memory_limit_leave_the_address_space_unlimited() -> None:
     # GPU jobs: CUDA maps huge virtual ranges, so no address-space limit at all.
     assert "--as=unlimited:unlimited" in Limits(memory_mb=None).prlimit_args()
 
@@ -184,11 +193,16 @@ def test_prepare_job_refuses_unsafe_names(tmp_path: Path, name: str) -> None:
     assert not (tmp_path / "escape.py").exists()
 
 
-def test_prepare_job_refuses_reused_folder_and_bad_bundle(tmp_path: Path) -> None:
+def test_prepare_job_refuses_a_bundle_without_run_autograder(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     with pytest.raises(JobFolderError, match="no run_autograder"):
         prepare_job(tmp_path / "job", bundle_dir=bundle, submission=[], metadata={})
+
+
+def test_prepare_job_refuses_a_used_folder(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
     (bundle / "run_autograder").write_text("true\n")
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "leftover").write_text("")
@@ -283,12 +297,15 @@ def test_job_of_another_slot_is_refused(job_base: Path, two_slot_uids: list[int]
 
 
 @requires_sandbox
-def test_exit_status_signal_and_interleaved_output(job_base: Path, slot_uid: int) -> None:
+def test_exit_status_and_interleaved_output(job_base: Path, slot_uid: int) -> None:
     result, _ = run_script(job_base, slot_uid, "echo one; echo two >&2; echo three; exit 3\n")
     assert (result.exit_code, result.signal) == (3, None)
     assert result.output == "one\ntwo\nthree\n"
     assert describe(result) == "The autograder exited with status 3."
 
+
+@requires_sandbox
+def test_a_signal_ends_the_run(job_base: Path, slot_uid: int) -> None:
     result, _ = run_script(job_base, slot_uid, "kill -SEGV $$\n")
     assert (result.exit_code, result.signal) == (None, 11)
     assert "SIGSEGV" in describe(result)
@@ -320,9 +337,9 @@ def test_environment_is_clean_plus_the_slot_env(
     assert "DJANGO_SETTINGS_MODULE" not in result.output
 
 
-@requires_sandbox
-def test_setup_env_is_shared_read_only_with_later_jobs(job_base: Path, slot_uid: int) -> None:
-    bundle = make_bundle(
+def _bundle_with_setup(job_base: Path) -> Path:
+    """A bundle whose setup.sh installs a module and a marker that run_autograder reads."""
+    return make_bundle(
         job_base,
         """
         python3 -c 'import helper_mod; print("helper says", helper_mod.VALUE)'
@@ -341,9 +358,15 @@ def test_setup_env_is_shared_read_only_with_later_jobs(job_base: Path, slot_uid:
         echo "PIP_USER=$PIP_USER"
         """,
     )
+
+
+@requires_sandbox
+def test_setup_builds_a_shared_env_owned_by_root(job_base: Path, slot_uid: int) -> None:
     env_dir = job_base / "env"
 
-    setup = run_setup(bundle, env_dir, limits=QUICK, uid=slot_uid, network=False)
+    setup = run_setup(
+        _bundle_with_setup(job_base), env_dir, limits=QUICK, uid=slot_uid, network=False
+    )
 
     assert setup.exit_code == 0, setup.output
     assert "setting up in /autograder/source as autograder, HOME=/autograder/env" in setup.output
@@ -355,6 +378,14 @@ def test_setup_env_is_shared_read_only_with_later_jobs(job_base: Path, slot_uid:
         assert path.lstat().st_uid == 0, path
         assert path.stat().st_mode & 0o004, path
     assert not list(job_base.glob(".setup-*")), "setup's scratch copy was not removed"
+
+
+@requires_sandbox
+def test_setup_env_is_shared_read_only_with_later_jobs(job_base: Path, slot_uid: int) -> None:
+    bundle = _bundle_with_setup(job_base)
+    env_dir = job_base / "env"
+    setup = run_setup(bundle, env_dir, limits=QUICK, uid=slot_uid, network=False)
+    assert setup.exit_code == 0, setup.output
 
     job_root = new_job(job_base, bundle, slot_uid)
     result = run_autograder(job_root, limits=QUICK, uid=slot_uid, setup_env=env_dir)
@@ -430,9 +461,21 @@ def test_unavailable_when_bwrap_is_missing(tmp_path: Path, monkeypatch: pytest.M
         "bubblewrap (bwrap) is not installed: refusing to run student code unsandboxed. "
         "Install the Debian package bubblewrap."
     )
-    # Nothing runs unsandboxed: run_autograder and run_setup refuse before touching the job.
+
+
+# Nothing runs unsandboxed: run_autograder and run_setup refuse before touching the job.
+
+
+def test_run_autograder_refuses_without_bwrap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sandbox_runner, "BWRAP_PATH", str(tmp_path / "no-such-bwrap"))
     with pytest.raises(SandboxUnavailable):
         run_autograder(tmp_path / "job", limits=QUICK, uid=60001)
+
+
+def test_run_setup_refuses_without_bwrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox_runner, "BWRAP_PATH", str(tmp_path / "no-such-bwrap"))
     with pytest.raises(SandboxUnavailable):
         run_setup(tmp_path / "bundle", tmp_path / "env", limits=QUICK, uid=60001)
     assert not (tmp_path / "env").exists()
