@@ -319,12 +319,12 @@ def test_staff_filters(api_client, student, grad_student, assignment, ta):
 
 
 def test_a_failed_database_write_leaves_no_file(api_client, student, assignment, monkeypatch):
-    from submissions import services
+    from submissions.services import create
 
     def boom(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_write_rows", boom)
+    monkeypatch.setattr(create, "_write_rows", boom)
     api_client.force_authenticate(student.user)
     api_client.raise_request_exception = False
     r = post(api_client, assignment)
