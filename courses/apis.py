@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from courses import deadlines, selectors, services
+from courses import deadlines, hooks, selectors, services
 from courses.models import Extension, ProjectGroup, Requirement, Role
 from courses.selectors import AssignmentRow
 from portal.errors import ApplicationError, PermissionDeniedError
@@ -94,7 +94,9 @@ class QuestionOutput(serializers.Serializer):  # type: ignore[type-arg]
         ref_name = "AssignmentQuestion"
 
     slug = serializers.CharField()
+    title = serializers.CharField(source="shown", help_text="its title, else its slug")
     points = PointsField()
+    tests = serializers.ListField(child=serializers.CharField(), help_text="autograder test globs")
     undergraduate = serializers.ChoiceField(choices=Requirement.choices)
     graduate = serializers.ChoiceField(choices=Requirement.choices)
 
@@ -124,6 +126,11 @@ class AssignmentOutput(serializers.Serializer):  # type: ignore[type-arg]
     questions = QuestionOutput(many=True)
     my_deadline = MyDeadlineOutput(allow_null=True)
 
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields = super().get_fields()
+        fields.update(hooks.api_fields())  # grading: my_grade
+        return fields
+
     def get_group_size(self, row: AssignmentRow) -> list[int] | None:
         """``[min, max]`` members for group work, else null."""
         a = row.assignment
@@ -140,14 +147,18 @@ class AssignmentListApi(APIView):
 
     ``max_points`` is the maximum at the caller's level (the sum of the questions required at
     that level; extra credit comes on top, in ``extra_credit_points``). Staff without a section
-    get the larger of the two levels' maxima; ``max_points_by_level`` gives both."""
+    get the larger of the two levels' maxima; ``max_points_by_level`` gives both.
+    ``my_grade``: a student's grade once released (``points``, ``max_points``, ``excused``),
+    else null (always null for staff)."""
 
     @extend_schema(responses=AssignmentOutput(many=True))
     def get(self, request: Request, course_slug: str) -> Response:
         enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
         tz = selectors.course_tz(enrollment.course)
-        rows = selectors.assignment_rows(enrollment=enrollment, now=timezone.now())
-        return Response(AssignmentOutput(rows, many=True, context={"tz": tz}).data)
+        now = timezone.now()
+        rows = selectors.assignment_rows(enrollment=enrollment, now=now)
+        context = {"tz": tz, "enrollment": enrollment, "now": now}
+        return Response(AssignmentOutput(rows, many=True, context=context).data)
 
 
 # --- project groups -------------------------------------------------------------------------

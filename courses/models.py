@@ -210,6 +210,8 @@ class Question(models.Model):
     slug = models.SlugField(max_length=64)
     title = models.CharField(max_length=200, blank=True, default="")
     points = models.DecimalField(max_digits=8, decimal_places=2)
+    # The autograder tests (fnmatch globs on the test's name) whose points feed this question.
+    tests = models.JSONField(default=list, blank=True)
     undergraduate = models.CharField(
         max_length=16, choices=Requirement.choices, default=Requirement.REQUIRED
     )
@@ -235,6 +237,11 @@ class Question(models.Model):
 
     def requirement_for(self, level: str) -> str:
         return self.graduate if level == Level.GRADUATE else self.undergraduate
+
+    @property
+    def shown(self) -> str:
+        """What pages call the question: its title, else its slug."""
+        return self.title or self.slug
 
 
 # A Dean of Students confirmation reference: a short token (letters, digits, . _ / -), so that

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from courses import deadlines, selectors, services
+from courses import deadlines, hooks, selectors, services
 from courses.models import Enrollment, Role
 from portal.errors import ApplicationError, NotFound
 
@@ -62,6 +62,8 @@ def assignment_list(request: HttpRequest, course_slug: str) -> HttpResponse:
             "tz": selectors.course_tz(enrollment.course),
             "rows": [(row, row.time_left(now)) for row in rows],
             "now": now,
+            # What other apps add (grading: the caller's released grades): courses.hooks.
+            **hooks.list_context(enrollment=enrollment, now=now),
         },
     )
 

@@ -4,6 +4,7 @@ never imports grading). Connected in ``grading.apps``:
 - a new submission queues its autograder job in the same transaction (``submission_stored``);
 - every read of submissions prefetches the jobs and their results;
 - the API's submission gets ``autograde``, ``score`` and ``tests``;
+- the assignment list (``courses.hooks``) gets the student's released grades;
 - the assignment page gets the latest submission's live autograder status, staff's
   autograder card and the regrade window; the receipt its autograder status and regrade
   requests.
@@ -15,12 +16,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Prefetch
 from rest_framework import serializers
 
 from courses.models import Assignment, Enrollment
 from grading import selectors, services
 from grading.apis.autograde import submission_fields
+from grading.apis.my_grade import MyGradeField
+from grading.models import GradeChange
 from submissions.models import Submission
 
 
@@ -28,11 +32,39 @@ def on_submission_stored(
     sender: type[Submission], *, submission: Submission, received_at: datetime, **_: Any
 ) -> None:
     """Queues the new submission's autograder job (none without an active autograder); the
-    job joins the submission's prefetched rows, so its receipt needs no read back."""
+    job joins the submission's prefetched rows, so its receipt needs no read back. The new
+    submission now counts, so grades that took autograded parts from an earlier one wait
+    for its result (source "submission")."""
     job = services.job_enqueue(submission=submission, now=received_at)
     cache = getattr(submission, "_prefetched_objects_cache", None)
     if cache is not None:
         cache["jobs"] = [job] if job else []
+    owners = _owner_ids(submission)
+    if selectors.has_autograded_grades(assignment=submission.assignment, user_ids=owners):
+        services.grades_recompute(
+            assignment=submission.assignment,
+            user_ids=owners,
+            source=GradeChange.Source.SUBMISSION,
+            by=submission.student,
+            detail=f"submission #{submission.number} handed in",
+        )
+
+
+def on_submission_chosen(
+    sender: type[Submission], *, submission: Submission, by: User, **_: Any
+) -> None:
+    """The chosen submission's stored result makes the grade at once, without a re-run."""
+    services.grades_recompute(
+        assignment=submission.assignment,
+        user_ids=_owner_ids(submission),
+        source=GradeChange.Source.CHOICE,
+        by=by,
+        detail=f"submission #{submission.number} counts",
+    )
+
+
+def _owner_ids(submission: Submission) -> list[int]:
+    return [u.pk for u in services.graded_students(submission)]
 
 
 class GradingExtension:
@@ -76,3 +108,16 @@ class GradingExtension:
 
 
 EXTENSION = GradingExtension()
+
+
+class AssignmentListGrades:
+    """Grading's part of the assignment list (``courses.hooks``): the student's grades."""
+
+    def api_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        return {"my_grade": MyGradeField()}
+
+    def list_context(self, *, enrollment: Enrollment, now: datetime) -> dict[str, Any]:
+        return {"my_grades": selectors.released_cells(enrollment=enrollment, now=now)}
+
+
+LIST_EXTENSION = AssignmentListGrades()

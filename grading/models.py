@@ -120,21 +120,35 @@ class GradingJob(models.Model):
 
 class GradingResult(models.Model):
     """The autograder's results.json, parsed. One per job: the database makes retries
-    harmless."""
+    harmless. A result whose numbers do not add up (``review`` lists why) counts for nothing
+    until a staff member accepts it."""
 
     job = models.OneToOneField(GradingJob, on_delete=models.CASCADE, related_name="result")
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField(null=True, blank=True)
     data = models.JSONField(help_text="the parsed results (staff view)")
     created_at = models.DateTimeField(auto_now_add=True)
+    review = models.JSONField(default=list, blank=True, help_text="why it needs review")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"result of job {self.job_id}: {self.score}"
 
+    @property
+    def counts(self) -> bool:
+        """Whether its scores count: consistent, or accepted by staff."""
+        return not self.review or self.accepted_at is not None
+
 
 class Grade(models.Model):
-    """A student's score on an assignment (per question where the assignment has questions):
-    what the gradebook counts. Every change is kept in GradeChange."""
+    """A student's score on one question of an assignment (``question`` empty: the implicit
+    question of an assignment without questions; there it also holds ``excused`` for the
+    whole assignment). ``points`` is computed by ``grading.scoring.question_points`` from
+    the parts (the autograded part, the staff's adjustment, an override) whenever one of them
+    changes, and every change of ``points`` is kept in GradeChange."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="grades")
     student = models.ForeignKey(
@@ -144,6 +158,13 @@ class Grade(models.Model):
     question = models.CharField(max_length=64, blank=True, default="")
     points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     excused = models.BooleanField(default=False)
+    # The parts: from the counting submission's result (None: no result that counts), the
+    # staff's adjustment (plus or minus), and an explicit override that wins until removed.
+    autograded = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    adjustment = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    override = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    # The counting submission's result needs a staff member's review before it counts.
+    needs_review = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -154,6 +175,10 @@ class Grade(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(points__isnull=True) | Q(points__gte=0), name="grade_points_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=Q(override__isnull=True) | Q(override__gte=0),
+                name="grade_override_nonneg",
             ),
         ]
         indexes = [models.Index(fields=["student", "assignment"])]
@@ -170,6 +195,9 @@ class GradeChange(models.Model):
         AUTOGRADER = "autograder", "Autograder"
         STAFF = "staff", "Staff"
         REGRADE = "regrade", "Regrade request"
+        SUBMISSION = "submission", "New submission"
+        CHOICE = "choice", "Choice of submission"
+        ACCEPTED = "accepted", "Result accepted"
 
     grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="changes")
     old_points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
@@ -185,6 +213,8 @@ class GradeChange(models.Model):
     job = models.ForeignKey(
         GradingJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # What changed, in words ("override 8 set", "submission #3 counts").
+    detail = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["grade", "changed_at", "pk"]
@@ -225,3 +255,29 @@ class RegradeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"regrade of {self.submission} ({self.status})"
+
+
+class GradeRelease(models.Model):
+    """Every release and unrelease of an assignment's grades, with who and when."""
+
+    class Action(models.TextChoices):
+        RELEASE = "release", "Released"
+        UNRELEASE = "unrelease", "Unreleased"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="releases")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["assignment", "at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["release", "unrelease"]), name="grade_release_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} {self.action} at {self.at}"

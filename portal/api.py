@@ -86,6 +86,26 @@ urlpatterns = [
         name="api-grades-release",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/unrelease/",
+        grading_apis.GradesUnreleaseApi.as_view(),
+        name="api-grades-unrelease",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/review/",
+        grading_apis.ResultsToReviewApi.as_view(),
+        name="api-results-review",
+    ),
+    path(
+        "jobs/<int:job_id>/accept/",
+        grading_apis.ResultAcceptApi.as_view(),
+        name="api-result-accept",
+    ),
+    path(
+        "courses/<slug:course_slug>/gradebook/",
+        grading_apis.GradebookApi.as_view(),
+        name="api-gradebook",
+    ),
+    path(
         "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grades/",
         grading_apis.AssignmentGradesApi.as_view(),
         name="api-assignment-grades",

@@ -250,9 +250,11 @@ class SubmissionFileApi(APIView):
 
 
 class SubmissionChooseApi(APIView):
-    """POST (staff): this submission is the one that counts for its owner, not the latest."""
+    """POST: this submission is the one that counts for its owner, not the latest. Staff may
+    choose at any time; the owner (or a member of its group) until the assignment's grades
+    are released (then ``409 grades_released``)."""
 
-    refusals = {"POST": {403: "permission_denied"}}
+    refusals = {"POST": {403: "permission_denied", 409: "grades_released"}}
 
     @extend_schema(request=None, responses=SubmissionOutput)
     def post(self, request: Request, submission_id: int) -> Response:
@@ -261,4 +263,5 @@ class SubmissionChooseApi(APIView):
         )
         services.submission_choose(enrollment=enrollment, submission=submission)
         submission, _ = selectors.submission_get(user=request.user, submission_id=submission_id)
-        return Response(_render([submission], staff=True, counting={submission.pk})[0])
+        staff = enrollment.role in STAFF_ROLES
+        return Response(_render([submission], staff=staff, counting={submission.pk})[0])

@@ -8,6 +8,9 @@ seams let grading add what it owns:
   ``received_at``). A receiver writes its own rows in that same transaction, so they commit
   or roll back with the submission: grading queues the autograder job this way
   (``grading.apps`` connects the receiver).
+- :data:`submission_chosen`, sent inside the transaction that makes a submission the one
+  that counts (arguments ``submission`` and ``by``, the user who chose): grading takes the
+  owner's grade from that submission's result at once.
 - A :class:`SubmissionExtension` registered at start-up (``grading.apps.ready``): its
   prefetches go into every read of submissions, its fields into the API's submission, its
   context into the assignment page and the receipt.
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from submissions.models import Submission
 
 submission_stored = Signal()
+submission_chosen = Signal()
 
 
 class SubmissionExtension(Protocol):

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from courses.models import STAFF_ROLES, Assignment, Enrollment, GroupMembership
 from portal.errors import NotFound
@@ -105,6 +107,42 @@ def counting_ids(*, submissions: list[Submission]) -> set[int]:
         if k not in best or rank > best[k]:
             best[k] = rank
     return {rank[2] for rank in best.values()}
+
+
+def _best(rows: Iterable[Submission]) -> Submission | None:
+    """Of one owner's submissions, the one that counts: chosen, else the latest."""
+    return max(rows, key=lambda s: (s.chosen, s.number, s.pk), default=None)
+
+
+def counting_submissions(
+    *, assignment: Assignment, user_ids: Iterable[int]
+) -> dict[int, Submission | None]:
+    """Per student, the submission that counts for them on the assignment (their own; their
+    group's for group work): the one staff (or they) chose, else the latest; None before any.
+    The same rule as :func:`counting_ids`, from the students' side. Two queries."""
+    ids = set(user_ids)
+    qs = Submission.objects.filter(assignment=assignment).select_related("assignment")
+    if assignment.group:
+        group_of = dict(
+            GroupMembership.objects.filter(
+                course_id=assignment.course_id, user_id__in=ids
+            ).values_list("user_id", "group_id")
+        )
+        by_group: dict[int, list[Submission]] = {}
+        for s in qs.filter(group_id__in=set(group_of.values())):
+            by_group.setdefault(s.group_id or 0, []).append(s)
+        return {u: _best(by_group.get(group_of.get(u, -1), [])) for u in ids}
+    by_student: dict[int, list[Submission]] = {}
+    for s in qs.filter(student_id__in=ids, group__isnull=True):
+        by_student.setdefault(s.student_id, []).append(s)
+    return {u: _best(by_student.get(u, [])) for u in ids}
+
+
+def grades_out(assignment: Assignment, now: datetime | None = None) -> bool:
+    """Whether the assignment's grades are released (then the submission that counts is
+    fixed for its students)."""
+    released = assignment.grades_released_at
+    return released is not None and released <= (now or timezone.now())
 
 
 def upload_limits_for(*, assignment: Assignment) -> UploadLimits:

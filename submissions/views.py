@@ -11,7 +11,6 @@ import zipfile
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -27,6 +26,7 @@ from courses import selectors as course_selectors
 from courses.models import Assignment, Enrollment
 from courses.selectors import AssignmentRow
 from portal.errors import ApplicationError, NotFound, error_body
+from portal.pages import perform
 from submissions import hooks, selectors, services
 from submissions.models import Submission, Timing
 from submissions.upload_handlers import install_upload_limits, raise_if_refused
@@ -217,6 +217,9 @@ def receipt(request: HttpRequest, submission_id: int) -> HttpResponse:
             "tz": course_selectors.course_tz(submission.course),
             "timing_label": Timing(submission.timing).label,
             "counts": submission.pk in counting,
+            # The owner may still pick which submission counts, until grades are released.
+            "may_choose": enrollment.is_staff_role
+            or (enrollment.can_submit and not selectors.grades_out(submission.assignment)),
             "files": list(submission.files.all()),
             "collaborators": sorted(u.username for u in submission.collaborators.all()),
             # Grading's part (autograder status, regrade requests): see submissions.hooks.
@@ -230,12 +233,16 @@ def receipt(request: HttpRequest, submission_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def choose(request: HttpRequest, submission_id: int) -> HttpResponse:
-    """Staff: make this the submission that counts."""
+    """Make this the submission that counts: staff at any time, its owner (or a group member)
+    until the grades are released."""
     submission, enrollment = selectors.submission_get(
         user=request.user, submission_id=submission_id
     )
-    services.submission_choose(enrollment=enrollment, submission=submission)
-    messages.success(request, f"Submission #{submission.number} now counts.")
+    perform(
+        request,
+        lambda: services.submission_choose(enrollment=enrollment, submission=submission),
+        lambda _: f"Submission #{submission.number} now counts.",
+    )
     return redirect("submissions:receipt", submission_id=submission.pk)
 
 

@@ -2,10 +2,12 @@
 grades, their release and the gradebook (``grades``); regrade requests (``regrades``); and
 the autograder's fields of the API's submission (``autograde``)."""
 
+from grading.apis.gradebook import GradebookApi, ResultAcceptApi, ResultsToReviewApi
 from grading.apis.grades import (
     AssignmentGradesApi,
     GradebookCsvApi,
     GradesReleaseApi,
+    GradesUnreleaseApi,
     MyGradesApi,
 )
 from grading.apis.jobs import AssignmentRerunApi, BundleUploadApi, QueueApi, SubmissionRerunApi
@@ -22,13 +24,17 @@ __all__ = [
     "AssignmentGradesApi",
     "AssignmentRerunApi",
     "BundleUploadApi",
+    "GradebookApi",
     "GradebookCsvApi",
     "GradesReleaseApi",
+    "GradesUnreleaseApi",
     "MyGradesApi",
     "QueueApi",
     "RegradeRequestCreateApi",
     "RegradeRequestDetailApi",
     "RegradeRequestListApi",
     "RegradeRequestResolveApi",
+    "ResultAcceptApi",
+    "ResultsToReviewApi",
     "SubmissionRerunApi",
 ]

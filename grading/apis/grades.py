@@ -12,7 +12,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
 )
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
@@ -31,15 +30,17 @@ class GradesReleasedOutput(ViewOutput):
         ref_name = "GradesReleased"
 
     assignment = serializers.CharField()
-    grades_released_at = LocalDateTimeField()
+    grades_released_at = LocalDateTimeField(allow_null=True)
     regrade_window_closes_at = LocalDateTimeField(allow_null=True)
 
 
 class GradesReleaseApi(APIView):
     """POST (instructor): releases the assignment's grades to its students; the regrade
-    window starts. Releasing again keeps the first time. TAs: 403; students: 404."""
+    window starts. Releasing again keeps the first time (after an unrelease, a new release
+    starts a new window). TAs: 403; students: 404."""
 
     refusals = {"POST": {403: "permission_denied"}}
+    release_action = staticmethod(services.grades_release)
 
     @extend_schema(request=None, responses={200: GradesReleasedOutput})
     def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
@@ -50,7 +51,7 @@ class GradesReleaseApi(APIView):
         assignment = course_selectors.assignment_get(
             enrollment=enrollment, slug=assignment_slug, now=now
         )
-        assignment = services.grades_release(enrollment=enrollment, assignment=assignment, now=now)
+        assignment = self.release_action(enrollment=enrollment, assignment=assignment, now=now)
         released = {
             "assignment": assignment.slug,
             "grades_released_at": assignment.grades_released_at,
@@ -58,6 +59,14 @@ class GradesReleaseApi(APIView):
         }
         tz = course_selectors.course_tz(assignment.course)
         return Response(GradesReleasedOutput(released, context={"tz": tz}).data)
+
+
+class GradesUnreleaseApi(GradesReleaseApi):
+    """POST (instructor): hides the assignment's grades from its students again; regrade
+    requests close until the next release, which starts a new window. Every release and
+    unrelease is kept with who and when."""
+
+    release_action = staticmethod(services.grades_unrelease)
 
 
 class GradeChangeOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -72,10 +81,13 @@ class GradeChangeOutput(serializers.Serializer):  # type: ignore[type-arg]
     changed_at = LocalDateTimeField()
     regrade_request = serializers.IntegerField(source="regrade_request_id", allow_null=True)
     job = serializers.IntegerField(source="job_id", allow_null=True)
+    detail = serializers.CharField(allow_blank=True, help_text="what changed, in words")
 
 
 class GradeOutput(serializers.Serializer):  # type: ignore[type-arg]
-    """A grade row with its whole history of changes (context: ``tz``)."""
+    """A grade row (one question; "" the implicit question of an assignment without
+    questions, or the whole assignment's ``excused``) with its parts and its whole history
+    of changes (context: ``tz``). ``points`` is computed from the parts."""
 
     class Meta:
         ref_name = "Grade"
@@ -84,17 +96,24 @@ class GradeOutput(serializers.Serializer):  # type: ignore[type-arg]
     student = serializers.CharField(source="student.username")
     question = serializers.CharField(allow_blank=True)
     points = PointsField(allow_null=True)
+    autograded = PointsField(allow_null=True, help_text="from the counting submission's result")
+    adjustment = PointsField(help_text="staff's plus or minus")
+    override = PointsField(allow_null=True, help_text="staff's points, in place of the rest")
     excused = serializers.BooleanField()
+    needs_review = serializers.BooleanField(help_text="the result behind it awaits a review")
     updated_at = LocalDateTimeField()
     changes = GradeChangeOutput(source="changes.all", many=True)
 
 
 class AssignmentGradesApi(APIView):
     """GET (TA, instructor): the assignment's grade rows (``?student=`` a username), each
-    with its full history of changes. POST ``{"student", "question", "points"}``: staff set
-    a grade (source "staff"); the autograder never overwrites it afterwards."""
+    with its parts and full history of changes. POST ``{"student", "question", "points",
+    "adjustment", "excused"}`` (staff; each of the last three optional, at least one): on a
+    question, ``points`` overrides its score until removed with ``null``, ``adjustment`` adds
+    to (or takes from) the autograded part; ``excused`` (no question) excuses the whole
+    assignment. Points outside the question's range: ``points_out_of_range``."""
 
-    refusals = {"POST": {400: "unknown_student", 403: "permission_denied"}}
+    refusals = {"POST": {400: "unknown_student, points_out_of_range", 403: "permission_denied"}}
 
     class Input(serializers.Serializer):  # type: ignore[type-arg]
         class Meta:
@@ -105,8 +124,20 @@ class AssignmentGradesApi(APIView):
             required=False, allow_blank=True, default="", max_length=64
         )
         points = serializers.DecimalField(
-            max_digits=8, decimal_places=2, min_value=Decimal(0), allow_null=True
+            max_digits=8, decimal_places=2, min_value=Decimal(0), allow_null=True, required=False
         )
+        adjustment = serializers.DecimalField(max_digits=8, decimal_places=2, required=False)
+        # allow_null: a form that leaves it out means "unchanged", not False.
+        excused = serializers.BooleanField(required=False, allow_null=True)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if attrs.get("excused") is None:
+                attrs.pop("excused", None)
+            if not {"points", "adjustment", "excused"} & set(attrs):
+                raise serializers.ValidationError(
+                    "Give points, an adjustment or excused: what should change?"
+                )
+            return attrs
 
     @extend_schema(
         parameters=[OpenApiParameter("student", str, description="a student's username")],
@@ -140,24 +171,32 @@ class AssignmentGradesApi(APIView):
         student = selectors.course_student_get(
             enrollment=enrollment, username=data.validated_data["student"]
         )
+        given = data.validated_data
         grade = services.grade_set(
             by=enrollment,
             assignment=assignment,
             student=student,
-            question=data.validated_data["question"],
-            points=data.validated_data["points"],
+            question=given["question"],
+            points=given.get("points", services.KEEP),
+            adjustment=given.get("adjustment", services.KEEP),
+            excused=given.get("excused", services.KEEP),
             source=GradeChange.Source.STAFF,
         )
         tz = course_selectors.course_tz(enrollment.course)
         return Response(GradeOutput(selectors.grade_get(pk=grade.pk), context={"tz": tz}).data)
 
 
-class _QuestionPointsOutput(serializers.Serializer):  # type: ignore[type-arg]
+class QuestionPointsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """One question of a student's grade (a ``selectors.QuestionCell``)."""
+
     class Meta:
         ref_name = "QuestionPoints"
 
     slug = serializers.CharField()
-    points = PointsField(allow_null=True)
+    title = serializers.CharField()
+    points = PointsField(allow_null=True, help_text="null: not graded")
+    max_points = PointsField()
+    overridden = serializers.BooleanField(help_text="staff set these points by hand")
 
 
 class _MyAssignmentOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -166,23 +205,19 @@ class _MyAssignmentOutput(serializers.Serializer):  # type: ignore[type-arg]
     class Meta:
         ref_name = "MyAssignmentGrade"
 
-    slug = serializers.CharField(source="grade.slug")
-    title = serializers.CharField(source="grade.title")
-    category = serializers.CharField(source="grade.category")
+    slug = serializers.CharField(source="assignment.slug")
+    title = serializers.CharField(source="assignment.title")
+    category = serializers.CharField(source="assignment.category.slug")
     points = PointsField(source="grade.points", allow_null=True)
     max_points = PointsField(source="grade.max_points")
     extra_credit_points = PointsField(source="grade.extra_credit_points")
     percent = PointsField(source="grade.percent", allow_null=True)
     missing = serializers.BooleanField(source="grade.missing")
     excused = serializers.BooleanField(source="grade.excused")
-    questions = serializers.SerializerMethodField()
+    needs_review = serializers.BooleanField(source="grade.needs_review")
+    questions = QuestionPointsOutput(many=True)
     grades_released_at = LocalDateTimeField(source="assignment.grades_released_at")
     regrade_window_closes_at = LocalDateTimeField()
-
-    @extend_schema_field(_QuestionPointsOutput(many=True))
-    def get_questions(self, row: Any) -> list[dict[str, Any]]:
-        rows = [{"slug": slug, "points": points} for slug, points in row.questions]
-        return list(_QuestionPointsOutput(rows, many=True).data)
 
 
 class _MyCategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -248,26 +283,33 @@ class JsonRefusals(BaseContentNegotiation):
 
 class GradebookCsvApi(APIView):
     """GET (TA, instructor): the gradebook in Canvas's import layout, as a CSV download named
-    ``<course>-gradebook.csv``: a row per student and waitlisted student, a column per
-    assignment (released or not) with the points each has, empty when ungraded, and the
-    ``Current Score`` (the final percent over released grades)."""
+    ``<course>-gradebook.csv`` (``<course>-<section>-gradebook.csv`` with ``?section=``): a
+    row per student and waitlisted student (of that section), a column per assignment
+    (released or not) with the points each has, empty when ungraded, and the ``Current
+    Score`` (the final percent over released grades). ``Points Possible`` is the section's
+    level's maximum; without ``?section=`` the larger of the two levels' (use one download
+    per section for Canvas, whose sections differ in level)."""
 
     content_negotiation_class = JsonRefusals
 
     @extend_schema(
-        responses={(200, "text/csv"): OpenApiResponse(str, description="the gradebook CSV")}
+        parameters=[OpenApiParameter("section", str, description="a section's code")],
+        responses={(200, "text/csv"): OpenApiResponse(str, description="the gradebook CSV")},
     )
     def get(self, request: Request, course_slug: str) -> HttpResponse:
         enrollment = course_selectors.enrollment_get_staff(
             user=request.user, course_slug=course_slug
         )
-        rows, assignments = selectors.gradebook_export(enrollment=enrollment, now=timezone.now())
+        section = request.query_params.get("section") or None
+        rows, assignments = selectors.gradebook_export(
+            enrollment=enrollment, now=timezone.now(), section=section
+        )
         response = HttpResponse(
             # ID is left empty: Canvas reads it as a Canvas user id first, and ours could
             # match another student's. Canvas then matches by SIS User ID / SIS Login ID.
             export.canvas_csv(rows, assignments, include_user_ids=False),
             content_type="text/csv; charset=utf-8",
         )
-        filename = f"{enrollment.course.slug}-gradebook.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        name = "-".join(p for p in (enrollment.course.slug, section, "gradebook.csv") if p)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

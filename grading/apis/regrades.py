@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -38,11 +39,30 @@ class RegradeRequestOutput(serializers.Serializer):  # type: ignore[type-arg]
         source="resolved_by.username", allow_null=True, default=None
     )
     resolved_at = LocalDateTimeField(allow_null=True)
+    current_points = serializers.SerializerMethodField()
+
+    def get_current_points(self, regrade: RegradeRequest) -> float | None:
+        """The grade now of what the request is about: its question, or ("") the whole
+        assignment (the number every other surface shows)."""
+        key = (regrade.student_id, regrade.submission.assignment.slug, regrade.question)
+        points = self.context["current_points"].get(key)
+        return None if points is None else float(points)
 
 
-def _render(regrade: RegradeRequest) -> object:
-    tz = course_selectors.course_tz(regrade.submission.course)
-    return RegradeRequestOutput(regrade, context={"tz": tz}).data
+def _output(regrades: list[RegradeRequest], course_id: int) -> Any:
+    """The requests with their ``current_points`` (one read for all of them)."""
+    asked = [(r.student_id, r.submission.assignment.slug, r.question) for r in regrades]
+    context = {
+        "tz": course_selectors.course_tz(regrades[0].submission.course) if regrades else None,
+        "current_points": selectors.current_points(
+            course_id=course_id, asked=asked, now=timezone.now()
+        ),
+    }
+    return RegradeRequestOutput(regrades, many=True, context=context).data
+
+
+def _render(regrade: RegradeRequest) -> Any:
+    return _output([regrade], regrade.submission.course_id)[0]
 
 
 class RegradeRequestCreateApi(APIView):
@@ -101,8 +121,7 @@ class RegradeRequestListApi(APIView):
             status=request.query_params.get("status") or None,
             assignment_slug=request.query_params.get("assignment") or None,
         )
-        tz = course_selectors.course_tz(enrollment.course)
-        return Response(RegradeRequestOutput(regrades, many=True, context={"tz": tz}).data)
+        return Response(_output(list(regrades), enrollment.course_id))
 
 
 class RegradeRequestDetailApi(APIView):

@@ -1,15 +1,19 @@
-"""Reads that put grades through the gradebook policy (:mod:`grading.gradebook`): a
-student's own grades with their final percent, and the staff gradebook export."""
+"""The one place a student's grades are read: :func:`grade_rows` puts the grade rows (whose
+points ``grading.scoring`` computed) through the gradebook policy (:mod:`grading.gradebook`),
+and every surface reads what it gives: a student's own grades, the assignment list's
+``my_grade``, the receipt, the staff gradebook (page, JSON and Canvas CSV), the regrade list.
+So one student's grade is the same number everywhere."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from courses.models import SUBMITTING_ROLES, Assignment, Category, Enrollment, Question
+from courses.models import SUBMITTING_ROLES, Assignment, Category, Enrollment, Question, Section
 from courses.selectors import extra_credit_points, max_points
 from grading import export, gradebook
 from grading.models import Grade
@@ -22,20 +26,46 @@ GradesByAssignment = dict[int, list[Grade]]
 
 
 @dataclass(frozen=True)
-class AssignmentScore:
-    """A released assignment on a student's grade page: the gradebook's result for it, when
-    its grades were released, and the student's per-question grades."""
+class QuestionCell:
+    """One question of a student's grade: its points (None: ungraded), its maximum, and
+    whether staff override it (the page says so)."""
 
-    assignment: Assignment
-    grade: gradebook.AssignmentGrade
-    regrade_window_closes_at: datetime | None
-    questions: list[tuple[str, Decimal | None]]
+    slug: str
+    title: str
+    points: Decimal | None
+    max_points: Decimal
+    overridden: bool
 
 
 @dataclass(frozen=True)
-class StudentGrades:
+class GradeCell:
+    """One student's grade on one assignment, as every surface shows it. ``points`` are the
+    counted points (clamped to the maximum plus extra credit): 0 when ``missing`` (released,
+    nothing graded), None when excused or, before the release, ungraded."""
+
+    assignment: Assignment
+    released: bool
+    points: Decimal | None
+    max_points: Decimal
+    extra_credit_points: Decimal
+    percent: Decimal | None
+    excused: bool
+    missing: bool
+    needs_review: bool
+    questions: tuple[QuestionCell, ...]
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    """A student's grades: a cell per assignment (released or not, in the course's order),
+    and the gradebook report over the released ones (the final percent they see)."""
+
+    enrollment: Enrollment
+    cells: tuple[GradeCell, ...]
     report: gradebook.GradeReport
-    assignments: list[AssignmentScore]
+
+    def cell(self, slug: str) -> GradeCell:
+        return next(c for c in self.cells if c.assignment.slug == slug)
 
 
 def _category_policies(course_id: int) -> list[gradebook.CategoryPolicy]:
@@ -61,7 +91,8 @@ def _assignment_policy(
     )
 
 
-def _assignments_with_questions(course_id: int) -> QuerySet[Assignment]:
+def course_assignments(course_id: int) -> QuerySet[Assignment]:
+    """The course's assignments in order, with their category and questions."""
     return (
         Assignment.objects.filter(course_id=course_id)
         .select_related("course", "category")
@@ -70,123 +101,299 @@ def _assignments_with_questions(course_id: int) -> QuerySet[Assignment]:
     )
 
 
-def _score(grades: list[Grade]) -> gradebook.Score:
-    points, excused = student_points(grades)
-    return gradebook.Score(points=points, excused=excused)
-
-
 def _level(enrollment: Enrollment) -> str | None:
     return enrollment.section.level if enrollment.section is not None else None
 
 
-def student_grades(*, enrollment: Enrollment, now: datetime) -> StudentGrades:
-    """A student's (or waitlisted student's) own grades: the assignments whose grades are
-    released, with their points at the student's level, per category, the weighted final
-    percent and the readiness flag, by :func:`grading.gradebook.final_grade`. Staff and
-    sit-ins have no grades: 404. Five queries however many assignments and grades."""
-    if enrollment.role not in SUBMITTING_ROLES:
-        raise NotFound(
-            "Only students have grades in a course; staff read the gradebook "
-            "(gradebook.csv) and each assignment's grades."
-        )
-    level = _level(enrollment)
-    assignments = list(
-        _assignments_with_questions(enrollment.course_id).filter(grades_released_at__lte=now)
-    )
-    grades: GradesByAssignment = {}
-    for g in Grade.objects.filter(
-        student_id=enrollment.user_id, assignment__in=[a.pk for a in assignments]
-    ).order_by("question"):
-        grades.setdefault(g.assignment_id, []).append(g)
-    report = gradebook.final_grade(
-        _category_policies(enrollment.course_id),
-        [_assignment_policy(a, level, released=True) for a in assignments],
-        {a.slug: _score(grades.get(a.pk, [])) for a in assignments},
-    )
-    by_slug = {g.slug: g for g in report.assignments}
-    return StudentGrades(
-        report=report,
-        assignments=[
-            AssignmentScore(
-                assignment=a,
-                grade=by_slug[a.slug],
-                regrade_window_closes_at=regrade_window_closes_at(a),
-                questions=[(g.question, g.points) for g in grades.get(a.pk, []) if g.question],
-            )
-            for a in assignments
-        ],
-    )
-
-
-def _course_grades(course_id: int, students: list[Enrollment]) -> dict[int, GradesByAssignment]:
+def _grades_of(course_id: int, user_ids: Iterable[int]) -> dict[int, GradesByAssignment]:
     """The students' grade rows in the course, by student id and assignment id. One query."""
     by_student: dict[int, GradesByAssignment] = {}
     for g in Grade.objects.filter(
-        assignment__course_id=course_id, student_id__in=[e.user_id for e in students]
+        assignment__course_id=course_id, student_id__in=list(user_ids)
     ).order_by("question"):
         by_student.setdefault(g.student_id, {}).setdefault(g.assignment_id, []).append(g)
     return by_student
 
 
-def _export_row(
-    student: Enrollment,
-    grades: GradesByAssignment,
-    assignments: list[Assignment],
-    categories: list[gradebook.CategoryPolicy],
-    policies: list[gradebook.AssignmentPolicy],
-) -> export.ExportRow:
-    """One student's gradebook row; ``policies`` are the assignments' at the student's level."""
-    scores = {a.slug: _score(grades.get(a.pk, [])) for a in assignments}
-    report = gradebook.final_grade(categories, policies, scores)
-    user = student.user
-    return export.ExportRow(
-        last_name=user.last_name,
-        first_name=user.first_name,
-        user_id=student.user_id,
-        username=user.username,
-        email=user.email,
-        section=student.section.code if student.section is not None else "",
-        scores=scores,
-        final_percent=report.final_percent,
+def _questions(assignment: Assignment, rows: list[Grade]) -> tuple[QuestionCell, ...]:
+    by_slug = {g.question: g for g in rows}
+    return tuple(
+        QuestionCell(
+            slug=q.slug,
+            title=q.shown,
+            points=by_slug[q.slug].points if q.slug in by_slug else None,
+            max_points=q.points,
+            overridden=q.slug in by_slug and by_slug[q.slug].override is not None,
+        )
+        for q in assignment.questions.all()
     )
 
 
-def gradebook_export(
-    *, enrollment: Enrollment, now: datetime
-) -> tuple[list[export.ExportRow], list[export.ExportAssignment]]:
-    """Staff: the course's gradebook for :func:`grading.export.canvas_csv`. One row per
-    student and waitlisted student (by last name, first name, username); one column per
-    assignment, released or not, with the points the student has (empty when ungraded, EX when
-    excused); ``Points Possible`` is the larger of the two levels' maxima. The final percent
-    is the one the student sees: only released grades count, at the student's level. Six
-    queries however many students, assignments and grades."""
-    staff_check(enrollment)
-    course_id = enrollment.course_id
-    students = list(
+class _Book:
+    """What the rows of one course share: its assignments, categories and the policies per
+    level (computed once per level)."""
+
+    def __init__(self, course_id: int, now: datetime) -> None:
+        self.assignments = list(course_assignments(course_id))
+        self.categories = _category_policies(course_id)
+        self.released = {a.pk: grades_released(a, now) for a in self.assignments}
+        self._policies: dict[str | None, tuple[list[gradebook.AssignmentPolicy], ...]] = {}
+
+    def policies(self, level: str | None) -> tuple[list[gradebook.AssignmentPolicy], ...]:
+        """At a level: the policies as released, and as if all were (for staff's cells)."""
+        if level not in self._policies:
+            self._policies[level] = (
+                [
+                    _assignment_policy(a, level, released=self.released[a.pk])
+                    for a in self.assignments
+                ],
+                [_assignment_policy(a, level, released=True) for a in self.assignments],
+            )
+        return self._policies[level]
+
+    def row(self, enrollment: Enrollment, grades: GradesByAssignment) -> StudentRow:
+        actual, every = self.policies(_level(enrollment))
+        scores = {}
+        for a in self.assignments:
+            points, excused = student_points(grades.get(a.pk, []))
+            scores[a.slug] = gradebook.Score(points=points, excused=excused)
+        report = gradebook.final_grade(self.categories, actual, scores)
+        whole = gradebook.final_grade(self.categories, every, scores)
+        cells = tuple(
+            self._cell(a, whole.assignment(a.slug), scores[a.slug], grades.get(a.pk, []))
+            for a in self.assignments
+        )
+        return StudentRow(enrollment=enrollment, cells=cells, report=report)
+
+    def _cell(
+        self,
+        a: Assignment,
+        grade: gradebook.AssignmentGrade,
+        score: gradebook.Score,
+        rows: list[Grade],
+    ) -> GradeCell:
+        released = self.released[a.pk]
+        ungraded = score.points is None and not score.excused
+        return GradeCell(
+            assignment=a,
+            released=released,
+            points=None if ungraded and not released else grade.points,
+            max_points=grade.max_points,
+            extra_credit_points=grade.extra_credit_points,
+            percent=None if ungraded and not released else grade.percent,
+            excused=grade.excused,
+            missing=grade.missing and released,
+            needs_review=any(g.needs_review for g in rows),
+            questions=_questions(a, rows),
+        )
+
+
+def grade_rows(*, course_id: int, students: list[Enrollment], now: datetime) -> list[StudentRow]:
+    """The grades of these students (enrollments with their user and section), in their
+    order. Five queries however many students, assignments and grades."""
+    book = _Book(course_id, now)
+    grades = _grades_of(course_id, [e.user_id for e in students])
+    return [book.row(e, grades.get(e.user_id, {})) for e in students]
+
+
+# --- a student's own grades ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssignmentScore:
+    """A released assignment on a student's grade page."""
+
+    assignment: Assignment
+    grade: GradeCell
+    regrade_window_closes_at: datetime | None
+
+    @property
+    def questions(self) -> tuple[QuestionCell, ...]:
+        return self.grade.questions
+
+
+@dataclass(frozen=True)
+class StudentGrades:
+    report: gradebook.GradeReport
+    assignments: list[AssignmentScore]
+
+
+def own_row(*, enrollment: Enrollment, now: datetime) -> StudentRow:
+    """A student's (or waitlisted student's) own row; staff and sit-ins have none: 404."""
+    if enrollment.role not in SUBMITTING_ROLES:
+        raise NotFound(
+            "Only students have grades in a course; staff read the gradebook "
+            "(gradebook.csv) and each assignment's grades."
+        )
+    return grade_rows(course_id=enrollment.course_id, students=[enrollment], now=now)[0]
+
+
+def student_grades(*, enrollment: Enrollment, now: datetime) -> StudentGrades:
+    """A student's own grades: the assignments whose grades are released, per category, the
+    weighted final percent and the readiness flag (:func:`grade_rows`)."""
+    row = own_row(enrollment=enrollment, now=now)
+    return StudentGrades(
+        report=row.report,
+        assignments=[
+            AssignmentScore(
+                assignment=c.assignment,
+                grade=c,
+                regrade_window_closes_at=regrade_window_closes_at(c.assignment),
+            )
+            for c in row.cells
+            if c.released
+        ],
+    )
+
+
+def released_cells(*, enrollment: Enrollment, now: datetime) -> dict[str, GradeCell]:
+    """A student's released grades by assignment slug (the assignment list's ``my_grade``);
+    empty for anyone without grades."""
+    if enrollment.role not in SUBMITTING_ROLES:
+        return {}
+    row = own_row(enrollment=enrollment, now=now)
+    return {c.assignment.slug: c for c in row.cells if c.released}
+
+
+# --- the staff gradebook ---------------------------------------------------------------------
+
+
+def _roster(course_id: int) -> QuerySet[Enrollment]:
+    return (
         Enrollment.objects.filter(course_id=course_id, role__in=sorted(SUBMITTING_ROLES))
         .select_related("user", "section")
         .order_by("user__last_name", "user__first_name", "user__username")
     )
-    assignments = list(_assignments_with_questions(course_id))
-    categories = _category_policies(course_id)
-    grades = _course_grades(course_id, students)
-    policies: dict[str | None, list[gradebook.AssignmentPolicy]] = {}
-    rows = []
-    for e in students:
-        level = _level(e)
-        if level not in policies:
-            policies[level] = [
-                _assignment_policy(a, level, released=grades_released(a, now)) for a in assignments
-            ]
-        rows.append(
-            _export_row(e, grades.get(e.user_id, {}), assignments, categories, policies[level])
+
+
+def _filtered(
+    qs: QuerySet[Enrollment], *, section: str | None, search: str | None
+) -> QuerySet[Enrollment]:
+    if section:
+        qs = qs.filter(section__code=section)
+    if search:
+        qs = qs.filter(
+            Q(user__username__icontains=search)
+            | Q(user__first_name__icontains=search)
+            | Q(user__last_name__icontains=search)
         )
+    return qs
+
+
+@dataclass(frozen=True)
+class GradebookPage:
+    count: int
+    rows: list[StudentRow]
+    assignments: list[Assignment]
+
+
+def gradebook_page(
+    *,
+    enrollment: Enrollment,
+    now: datetime,
+    page: int = 1,
+    page_size: int = 100,
+    section: str | None = None,
+    search: str | None = None,
+) -> GradebookPage:
+    """Staff: one page of the gradebook (students and waitlisted students by last name),
+    filtered by section code and by a piece of a name or username. Seven queries however
+    many students, assignments and grades."""
+    staff_check(enrollment)
+    qs = _filtered(_roster(enrollment.course_id), section=section, search=search)
+    count = qs.count()
+    start = (max(page, 1) - 1) * page_size
+    students = list(qs[start : start + page_size])
+    rows = grade_rows(course_id=enrollment.course_id, students=students, now=now)
+    assignments = (
+        list(course_assignments(enrollment.course_id))
+        if not rows
+        else [c.assignment for c in rows[0].cells]
+    )
+    return GradebookPage(count=count, rows=rows, assignments=assignments)
+
+
+def gradebook_export(
+    *, enrollment: Enrollment, now: datetime, section: str | None = None
+) -> tuple[list[export.ExportRow], list[export.ExportAssignment]]:
+    """Staff: the course's gradebook for :func:`grading.export.canvas_csv` (of one section
+    with ``section``). One row per student and waitlisted student; one column per assignment,
+    released or not, with the points of :func:`grade_rows`. ``Points Possible`` is the
+    section's level's maximum (without a section, the larger of the two levels')."""
+    staff_check(enrollment)
+    course_id = enrollment.course_id
+    students = list(_filtered(_roster(course_id), section=section, search=None))
+    rows = grade_rows(course_id=course_id, students=students, now=now)
+    assignments = list(course_assignments(course_id))
+    level = _section_level(course_id, section)
     columns = [
         export.ExportAssignment(
             id=a.slug,
             title=a.title,
-            points_possible=max_points(list(a.questions.all()), None, a.points),
+            points_possible=max_points(list(a.questions.all()), level, a.points),
         )
         for a in assignments
     ]
-    return rows, columns
+    return [_export_row(r) for r in rows], columns
+
+
+def _section_level(course_id: int, section: str | None) -> str | None:
+    if not section:
+        return None
+    level = (
+        Section.objects.filter(course_id=course_id, code=section)
+        .values_list("level", flat=True)
+        .first()
+    )
+    if level is None:
+        raise NotFound(f"There is no section {section} in this course.")
+    return level
+
+
+def _export_row(row: StudentRow) -> export.ExportRow:
+    e = row.enrollment
+    user = e.user
+    return export.ExportRow(
+        last_name=user.last_name,
+        first_name=user.first_name,
+        user_id=e.user_id,
+        username=user.username,
+        email=user.email,
+        section=e.section.code if e.section is not None else "",
+        # Canvas leaves an ungraded cell empty (a missing one still counts 0 in the percent).
+        scores={
+            c.assignment.slug: gradebook.Score(
+                points=None if c.missing else c.points, excused=c.excused
+            )
+            for c in row.cells
+        },
+        final_percent=row.report.final_percent,
+    )
+
+
+def current_points(
+    *, course_id: int, asked: Iterable[tuple[int, str, str]], now: datetime
+) -> dict[tuple[int, str, str], Decimal | None]:
+    """The grade now of each (student id, assignment slug, question) asked about (a regrade
+    request's): the question's points, or ("") the assignment's. Six queries however many."""
+    wanted = list(asked)
+    students = list(
+        Enrollment.objects.filter(
+            course_id=course_id, user_id__in={w[0] for w in wanted}
+        ).select_related("user", "section")
+    )
+    rows = {
+        r.enrollment.user_id: r for r in grade_rows(course_id=course_id, students=students, now=now)
+    }
+    found: dict[tuple[int, str, str], Decimal | None] = {}
+    for user_id, slug, question in wanted:
+        row = rows.get(user_id)
+        cell = row.cell(slug) if row is not None else None
+        if cell is None:
+            found[(user_id, slug, question)] = None
+        elif question:
+            q = next((q for q in cell.questions if q.slug == question), None)
+            found[(user_id, slug, question)] = q.points if q is not None else None
+        else:
+            found[(user_id, slug, question)] = cell.points
+    return found

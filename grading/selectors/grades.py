@@ -8,10 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from courses.models import STAFF_ROLES, Assignment, Enrollment
 from courses.selectors import course_student_get as courses_course_student_get
+from grading import scoring
 from grading.models import Grade, GradeChange
 from portal.errors import NotFound
 
@@ -21,10 +22,23 @@ def grades_released(assignment: Assignment, now: datetime) -> bool:
     return released is not None and released <= now
 
 
+def question_specs(assignment: Assignment) -> list[scoring.QuestionSpec]:
+    """The assignment's questions as scoring sees them, in order; without questions, the
+    implicit one worth the assignment's points. Uses prefetched questions when there are."""
+    questions = sorted(assignment.questions.all(), key=lambda q: (q.position, q.pk))
+    if not questions:
+        return scoring.implicit(assignment.points)
+    return [
+        scoring.QuestionSpec(slug=q.slug, points=q.points, tests=tuple(q.tests or ()))
+        for q in questions
+    ]
+
+
 def student_points(grades: Iterable[Grade]) -> tuple[Decimal | None, bool]:
-    """One student's points on one assignment from their grade rows there, and whether they
-    are excused: the sum of the per-question grades when any question has points, else the
-    whole-assignment grade (None: not graded)."""
+    """One student's points on one assignment from their grade rows there (each row's
+    ``points`` computed by ``grading.scoring``), and whether they are excused: the sum over
+    the questions (None while none is graded); without questions, the implicit question's.
+    This is the one place an assignment's points are added up."""
     rows = list(grades)
     whole = next((g for g in rows if g.question == ""), None)
     excused = whole is not None and whole.excused
@@ -32,6 +46,21 @@ def student_points(grades: Iterable[Grade]) -> tuple[Decimal | None, bool]:
     if per_question:
         return sum(per_question, Decimal(0)), excused
     return (whole.points if whole is not None else None), excused
+
+
+def has_autograded_grades(*, assignment: Assignment, user_ids: Iterable[int]) -> bool:
+    """Whether any of these students' grades on the assignment holds an autograded part (or
+    awaits a review): only then does a new counting submission change them."""
+    return (
+        Grade.objects.filter(assignment=assignment, student_id__in=list(user_ids))
+        .filter(Q(autograded__isnull=False) | Q(needs_review=True))
+        .exists()
+    )
+
+
+def needs_review(grades: Iterable[Grade]) -> bool:
+    """Whether the result behind a student's grade on an assignment awaits a staff review."""
+    return any(g.needs_review for g in grades)
 
 
 def _changes_prefetch() -> Prefetch:

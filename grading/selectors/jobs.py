@@ -7,12 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch
 
 from courses import deadlines
+from courses.models import Enrollment
 from grading.models import Bundle, GradingJob, GradingResult, JobState
 from grading.results import ResultsInvalid, parse_results, staff_view, student_view
 from grading.selectors.queue import queue_position, queue_wait_estimate
+from portal.errors import NotFound
 from submissions.models import Submission
 
 # The contract's statuses: none, queued, running, done, failed. A job superseded by a newer
@@ -31,6 +34,18 @@ def jobs_prefetch() -> Prefetch:
     return Prefetch(
         "jobs", queryset=GradingJob.objects.select_related("result").order_by("-queued_at", "-pk")
     )
+
+
+def latest_result(submission: Submission) -> GradingResult | None:
+    """The result of the submission's latest finished job (the one its grade takes its
+    autograded parts from); None before any."""
+    job = (
+        GradingJob.objects.filter(submission=submission, state=JobState.DONE, result__isnull=False)
+        .select_related("result")
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    return job.result if job is not None else None
 
 
 def latest_job(submission: Submission) -> GradingJob | None:
@@ -193,3 +208,21 @@ def submission_metadata(*, job: GradingJob) -> dict[str, Any]:
             for r in previous
         ],
     }
+
+
+def job_enrollment_get(*, user: AbstractBaseUser | AnonymousUser, job_id: int) -> Enrollment:
+    """The caller's enrollment in the course of a grading job; 404 when there is no such job
+    or the caller is not in its course."""
+    course_id = (
+        GradingJob.objects.filter(pk=job_id).values_list("submission__course_id", flat=True).first()
+    )
+    enrollment = (
+        Enrollment.objects.filter(course_id=course_id, user_id=user.pk)
+        .select_related("course", "section", "user")
+        .first()
+        if course_id is not None and user.is_authenticated
+        else None
+    )
+    if enrollment is None:
+        raise NotFound("There is no such grading job.")
+    return enrollment

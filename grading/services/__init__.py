@@ -2,7 +2,8 @@
 
 - ``bundles``: autograder bundle versions, the active one, setup.sh runs on the workers;
 - ``jobs``: grading jobs (enqueue, publish, claim, heartbeat, finish, fail, sweep, re-run);
-- ``grades``: grades and their history, the autograder's score as a grade, the release;
+- ``grades``: grades and their history: staff parts, the autograder's results, acceptance;
+- ``releases``: releasing an assignment's grades and taking them back;
 - ``regrades``: regrade requests, asked and resolved.
 
 Callers import from ``grading.services``; the names they use are re-exported here. The jobs
@@ -18,7 +19,14 @@ from grading.services.bundles import (
     bundle_upload,
     bundles_sync,
 )
-from grading.services.grades import grade_set, grades_from_result, grades_release
+from grading.services.grades import (
+    KEEP,
+    grade_set,
+    graded_students,
+    grades_from_result,
+    grades_recompute,
+    result_accept,
+)
 from grading.services.jobs import (
     HEARTBEAT_SECONDS,
     HEARTBEAT_TIMEOUT,
@@ -35,10 +43,12 @@ from grading.services.jobs import (
     publish,
 )
 from grading.services.regrades import regrade_request_create, regrade_request_resolve
+from grading.services.releases import grades_release, grades_unrelease
 
 __all__ = [
     "HEARTBEAT_SECONDS",
     "HEARTBEAT_TIMEOUT",
+    "KEEP",
     "MAX_ATTEMPTS",
     "REPUBLISH_AFTER",
     "_bundle_store",
@@ -49,8 +59,11 @@ __all__ = [
     "bundle_upload",
     "bundles_sync",
     "grade_set",
+    "graded_students",
     "grades_from_result",
+    "grades_recompute",
     "grades_release",
+    "grades_unrelease",
     "job_claim",
     "job_enqueue",
     "job_fail",
@@ -62,4 +75,5 @@ __all__ = [
     "publish",
     "regrade_request_create",
     "regrade_request_resolve",
+    "result_accept",
 ]

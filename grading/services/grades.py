@@ -1,10 +1,15 @@
-"""Writes of grades: a grade set by staff (or the autograder's result, or a regrade) with its
-history, the checks of a question and of points, and the release of an assignment's grades."""
+"""Writes of grades. A grade row holds a question's parts (the autograded part from the result
+of the submission that counts, the staff's adjustment, an override) and its ``points``, which
+only :func:`grades_recompute` writes, through ``grading.scoring`` (see its docstring for the
+model). Every change of points is kept in the history with its source: the autograder, staff,
+a regrade, a new submission, a choice of submission, a result accepted."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -15,17 +20,29 @@ from courses.models import (
     Assignment,
     Enrollment,
     GroupMembership,
-    Role,
 )
+from grading import scoring
 from grading.errors import InvalidField
-from grading.models import Grade, GradeChange, GradingJob, RegradeRequest
-from portal.errors import ApplicationError, PermissionDeniedError
+from grading.models import Grade, GradeChange, GradingJob, GradingResult, RegradeRequest
+from grading.results import ResultsInvalid, parse_results
+from grading.selectors.grades import question_specs
+from grading.selectors.jobs import latest_result
+from portal.errors import ApplicationError, NotFound, PermissionDeniedError
 from submissions.models import Submission
-from submissions.selectors import counting_ids
+from submissions.selectors import counting_ids, counting_submissions
 
 # A grade fits Grade.points: eight digits, two after the point.
 MAX_POINTS = Decimal("999999.99")
-HUMAN_SOURCES = frozenset({GradeChange.Source.STAFF, GradeChange.Source.REGRADE})
+
+
+class _Keep:
+    """A part the caller leaves as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
 
 
 def question_check(*, assignment: Assignment, question: str) -> None:
@@ -41,50 +58,95 @@ def question_check(*, assignment: Assignment, question: str) -> None:
         )
 
 
-def _points_check(points: Decimal | None) -> Decimal | None:
-    if points is None:
-        return None
-    if not isinstance(points, Decimal):  # an int or float from a caller's code
-        points = Decimal(str(points))
-    if not points.is_finite() or points < 0 or points > MAX_POINTS:
-        raise InvalidField(
-            "points",
-            f"Points must be a number from 0 to {MAX_POINTS}; {points} is not.",
+def _spec(assignment: Assignment, question: str) -> scoring.QuestionSpec | None:
+    """The question a staff grade is for (None: the whole assignment of an assignment with
+    questions, which only holds ``excused``)."""
+    specs = question_specs(assignment)
+    return next((q for q in specs if q.slug == question), None)
+
+
+def _shown(value: Decimal) -> str:
+    """8, 8.5 or 8.25: a number as a person writes it."""
+    return f"{value.normalize():f}" if value.is_finite() else str(value)
+
+
+def _out_of_range(field: str, value: Decimal, low: Decimal, high: Decimal, what: str) -> None:
+    if not value.is_finite() or value < low or value > high:
+        span = f"from {_shown(low)} to {_shown(high)}"
+        raise ApplicationError(
+            f"{what} must be {span} points; {_shown(value)} is not.",
+            code="points_out_of_range",
+            fields={field: [span]},
         )
-    return points.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _grade_input_check(
-    *,
-    by: Enrollment | None,
-    assignment: Assignment,
-    student: User,
-    question: str,
-    points: Decimal | None,
-    source: str,
-) -> Decimal | None:
-    """The checks of :func:`grade_set`, in this order: a person who sets a grade is staff of
-    the assignment's course; the source is known; the question is the assignment's; the
-    points fit; a person grades only a student (or waitlisted student) of the course. Returns
-    the points rounded to cents."""
-    if by is not None and (by.role not in STAFF_ROLES or by.course_id != assignment.course_id):
+def _decimal(value: Decimal | float | int | str, field: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        raise InvalidField(field, f"'{value}' is not a number.") from None
+
+
+@dataclass(frozen=True)
+class StaffInput:
+    """What staff set on a question: ``points`` (an override; None removes it), an
+    ``adjustment`` (plus or minus), ``excused`` (the whole assignment); KEEP leaves a part."""
+
+    points: Decimal | _Keep | None = KEEP
+    adjustment: Decimal | _Keep = KEEP
+    excused: bool | _Keep = KEEP
+
+    def checked(self, *, assignment: Assignment, question: str) -> StaffInput:
+        """The input with its numbers in range for the question (cents), or a refusal."""
+        spec = _spec(assignment, question)
+        if spec is None and (self.points is not KEEP or self.adjustment is not KEEP):
+            raise InvalidField(
+                "question",
+                f"{assignment.title} is graded by question: name the question to grade.",
+            )
+        if question and self.excused is not KEEP:
+            raise InvalidField("excused", "Excuse the whole assignment: leave out the question.")
+        points, adjustment = self.points, self.adjustment
+        if spec is not None and isinstance(points, (Decimal, int, float, str)):
+            points = _decimal(points, "points")
+            _out_of_range(
+                "points",
+                points,
+                Decimal(0),
+                spec.points,
+                f"Points on {question or assignment.title}",
+            )
+            points = scoring.cents(points)
+        if spec is not None and isinstance(adjustment, (Decimal, int, float, str)):
+            adjustment = _decimal(adjustment, "adjustment")
+            _out_of_range("adjustment", adjustment, -spec.points, spec.points, "An adjustment")
+            adjustment = scoring.cents(adjustment)
+        return StaffInput(points=points, adjustment=adjustment, excused=self.excused)
+
+    def describe(self) -> str:
+        said = []
+        if self.points is not KEEP:
+            said.append("override removed" if self.points is None else f"override {self.points}")
+        if self.adjustment is not KEEP:
+            said.append(f"adjustment {self.adjustment:+}")
+        if self.excused is not KEEP:
+            said.append("excused" if self.excused else "no longer excused")
+        return ", ".join(said)
+
+
+def _people_check(*, by: Enrollment | None, assignment: Assignment, student: User) -> None:
+    """A person who sets a grade is staff of the assignment's course, and grades only a
+    student (or waitlisted student) of it."""
+    if by is None:
+        return
+    if by.role not in STAFF_ROLES or by.course_id != assignment.course_id:
         raise PermissionDeniedError("Only the course's TAs and instructors set grades.")
-    if source not in GradeChange.Source.values:
-        raise ValueError(f"unknown grade source {source!r}")
-    question_check(assignment=assignment, question=question)
-    checked = _points_check(points)
-    if (
-        by is not None
-        and not Enrollment.objects.filter(
-            course_id=assignment.course_id,
-            user_id=student.pk,
-            role__in=sorted(SUBMITTING_ROLES),
-        ).exists()
-    ):
+    if not Enrollment.objects.filter(
+        course_id=assignment.course_id, user_id=student.pk, role__in=sorted(SUBMITTING_ROLES)
+    ).exists():
         raise ApplicationError(
             f"{student.username} is not a student of this course.", code="unknown_student"
         )
-    return checked
 
 
 def grade_set(
@@ -93,48 +155,136 @@ def grade_set(
     assignment: Assignment,
     student: User,
     question: str = "",
-    points: Decimal | None,
-    source: str,
+    points: Decimal | _Keep | None = KEEP,
+    adjustment: Decimal | _Keep = KEEP,
+    excused: bool | _Keep = KEEP,
+    source: str = GradeChange.Source.STAFF,
     regrade_request: RegradeRequest | None = None,
-    job: GradingJob | None = None,
 ) -> Grade:
-    """Sets a student's grade on an assignment (or one of its questions) and keeps the change
-    in the grade's history: old and new points, source, who. No change row when the points
-    stay the same. ``by`` is the staff member's enrollment, or None for the system (the
-    autograder). A grade a person has set (source staff or regrade) is never overwritten by
-    the autograder: its result is still stored with the job, the grade keeps the person's."""
-    points = _grade_input_check(
-        by=by,
-        assignment=assignment,
-        student=student,
-        question=question,
-        points=points,
-        source=source,
-    )
+    """Staff set a question's parts (see :class:`StaffInput`) and the grade is recomputed,
+    its change kept with ``source`` (staff, or regrade) and who. Points above the question's
+    maximum are refused (``points_out_of_range``)."""
+    if source not in (GradeChange.Source.STAFF, GradeChange.Source.REGRADE):
+        raise ValueError(f"staff set grades as staff or through a regrade, not {source!r}")
+    _people_check(by=by, assignment=assignment, student=student)
+    question_check(assignment=assignment, question=question)
+    given = StaffInput(points=points, adjustment=adjustment, excused=excused)
+    given = given.checked(assignment=assignment, question=question)
     with transaction.atomic():
         grade, _ = Grade.objects.select_for_update().get_or_create(
             assignment=assignment, student=student, question=question
         )
-        if (
-            source == GradeChange.Source.AUTOGRADER
-            and grade.changes.filter(source__in=sorted(HUMAN_SOURCES)).exists()
-        ):
-            return grade
-        old = grade.points
-        if old == points:
-            return grade
-        grade.points = points
-        grade.save(update_fields=["points", "updated_at"])
-        GradeChange.objects.create(
-            grade=grade,
-            old_points=old,
-            new_points=points,
+        excused_before = grade.excused
+        if not isinstance(given.points, _Keep):
+            grade.override = given.points
+        if not isinstance(given.adjustment, _Keep):
+            grade.adjustment = given.adjustment
+        if not isinstance(given.excused, _Keep):
+            grade.excused = given.excused
+        grade.save(update_fields=["override", "adjustment", "excused", "updated_at"])
+        grades_recompute(
+            assignment=assignment,
+            user_ids=[student.pk],
             source=source,
-            changed_by=by.user if by is not None else None,
+            by=by.user if by is not None else None,
             regrade_request=regrade_request,
-            job=job,
+            detail=given.describe(),
+            force_change=grade.excused != excused_before,
         )
+    grade.refresh_from_db()
     return grade
+
+
+def _result_parts(
+    result: GradingResult | None, specs: list[scoring.QuestionSpec]
+) -> tuple[dict[str, Decimal | None], bool]:
+    """The autograded part of each question from a result, and whether the result awaits a
+    review (then it counts for nothing)."""
+    nothing: dict[str, Decimal | None] = {q.slug: None for q in specs}
+    if result is None:
+        return nothing, False
+    if not result.counts:
+        return nothing, True
+    try:
+        parsed = parse_results(result.data["raw"])
+    except (ResultsInvalid, KeyError, TypeError):
+        return nothing, False
+    tests = [scoring.TestScore(t.name, t.score, t.max_score) for t in parsed.tests]
+    return scoring.autograded_parts(specs, tests, parsed.score), False
+
+
+def grades_recompute(
+    *,
+    assignment: Assignment,
+    user_ids: Iterable[int],
+    source: str,
+    by: User | None = None,
+    job: GradingJob | None = None,
+    regrade_request: RegradeRequest | None = None,
+    detail: str = "",
+    force_change: bool = False,
+) -> None:
+    """Recomputes these students' grade rows on the assignment from the one truth: the
+    result of the submission that counts for each (its latest finished job), the staff's
+    parts, the questions' points. A row whose points change gets a history entry (also with
+    ``force_change``, for a change of ``excused``); rows are created only when there is
+    something to hold."""
+    ids = sorted(set(user_ids))
+    specs = question_specs(assignment)
+    counting = counting_submissions(assignment=assignment, user_ids=ids)
+    results = {s.pk: latest_result(s) for s in counting.values() if s is not None}
+    with transaction.atomic():
+        rows = {
+            (g.student_id, g.question): g
+            for g in Grade.objects.select_for_update().filter(
+                assignment=assignment, student_id__in=ids
+            )
+        }
+        for uid in ids:
+            submission = counting[uid]
+            parts, review = _result_parts(results.get(submission.pk) if submission else None, specs)
+            for spec in specs:
+                row = rows.get((uid, spec.slug))
+                _apply(
+                    row or Grade(assignment=assignment, student_id=uid, question=spec.slug),
+                    spec=spec,
+                    part=parts[spec.slug],
+                    review=review,
+                    change=GradeChange(
+                        source=source,
+                        changed_by=by,
+                        job=job,
+                        regrade_request=regrade_request,
+                        detail=detail[:200],
+                    ),
+                    force_change=force_change,
+                )
+
+
+def _apply(
+    row: Grade,
+    *,
+    spec: scoring.QuestionSpec,
+    part: Decimal | None,
+    review: bool,
+    change: GradeChange,
+    force_change: bool,
+) -> None:
+    points = scoring.question_points(
+        points=spec.points, autograded=part, adjustment=row.adjustment, override=row.override
+    )
+    if row.pk is None and points is None and not review:
+        return  # nothing to hold
+    same = (row.points, row.autograded, row.needs_review) == (points, part, review)
+    if same and not force_change:
+        return
+    old = row.points
+    row.autograded, row.needs_review, row.points = part, review, points
+    row.save()
+    if old != points or force_change:
+        change.grade = row
+        change.old_points, change.new_points = old, points
+        change.save()
 
 
 def graded_students(submission: Submission) -> list[User]:
@@ -149,46 +299,71 @@ def graded_students(submission: Submission) -> list[User]:
     return [submission.student]
 
 
-def grades_from_result(*, job_id: int) -> list[Grade]:
+def result_review_store(*, result: GradingResult, assignment: Assignment) -> list[str]:
+    """Checks a new result's numbers (``grading.scoring.review_reasons``) and keeps the
+    reasons it needs review for: such a result counts for nothing until staff accept it."""
+    try:
+        parsed = parse_results(result.data["raw"])
+    except (ResultsInvalid, KeyError, TypeError):
+        return []
+    tests = [scoring.TestScore(t.name, t.score, t.max_score) for t in parsed.tests]
+    reasons = scoring.review_reasons(question_specs(assignment), tests, parsed.score)
+    if reasons != result.review:
+        result.review = reasons
+        result.save(update_fields=["review"])
+    return reasons
+
+
+def grades_from_result(*, job_id: int) -> None:
     """The autograder hook (called by :func:`grading.services.jobs.job_finish` in its
-    transaction): when the job's submission is the one that counts for its owner, its score
-    becomes the whole-assignment grade of the student (of every group member for group
-    work), source "autograder"."""
+    transaction): the result is checked, and when its submission is the one that counts for
+    its owner, the grades of the submitter (every group member for group work) take their
+    autograded parts from it, source "autograder"."""
     job = GradingJob.objects.select_related(
         "result", "submission__assignment", "submission__student"
     ).get(pk=job_id)
     result = getattr(job, "result", None)
-    if result is None or result.score is None:
-        return []
+    if result is None:
+        return
     submission = job.submission
+    result_review_store(result=result, assignment=submission.assignment)
     if submission.pk not in counting_ids(submissions=[submission]):
-        return []
-    points = min(max(Decimal(str(result.score)), Decimal(0)), MAX_POINTS)
-    return [
-        grade_set(
-            by=None,
-            assignment=submission.assignment,
-            student=student,
-            points=points,
-            source=GradeChange.Source.AUTOGRADER,
-            job=job,
-        )
-        for student in graded_students(submission)
-    ]
+        return
+    grades_recompute(
+        assignment=submission.assignment,
+        user_ids=[u.pk for u in graded_students(submission)],
+        source=GradeChange.Source.AUTOGRADER,
+        job=job,
+        detail=f"result of submission #{submission.number}",
+    )
 
 
-def grades_release(*, enrollment: Enrollment, assignment: Assignment, now: datetime) -> Assignment:
-    """The instructor releases an assignment's grades to its students; the regrade window
-    starts. Releasing again changes nothing: the first time stays."""
-    if enrollment.role != Role.INSTRUCTOR or enrollment.course_id != assignment.course_id:
-        raise PermissionDeniedError("Only the instructor releases grades.")
+def result_accept(*, enrollment: Enrollment, job_id: int, now: datetime) -> GradingResult:
+    """Staff accept a result that awaits review: it counts from now on, and the grades of
+    its owner take their autograded parts from it (clamped to the questions' points), source
+    "accepted". Accepting again changes nothing."""
+    job = (
+        GradingJob.objects.select_related("result", "submission__assignment", "submission__student")
+        .filter(pk=job_id)
+        .first()
+    )
+    result = getattr(job, "result", None) if job is not None else None
+    if job is None or result is None or job.submission.course_id != enrollment.course_id:
+        raise NotFound("There is no such result.")
+    if enrollment.role not in STAFF_ROLES:
+        raise PermissionDeniedError("Only the course's TAs and instructors accept results.")
+    if result.accepted_at is not None or not result.review:
+        return result
     with transaction.atomic():
-        Assignment.objects.filter(pk=assignment.pk, grades_released_at__isnull=True).update(
-            grades_released_at=now
+        result.accepted_by, result.accepted_at = enrollment.user, now
+        result.save(update_fields=["accepted_by", "accepted_at"])
+        submission = job.submission
+        grades_recompute(
+            assignment=submission.assignment,
+            user_ids=[u.pk for u in graded_students(submission)],
+            source=GradeChange.Source.ACCEPTED,
+            by=enrollment.user,
+            job=job,
+            detail=f"result of submission #{submission.number} accepted",
         )
-        assignment.grades_released_at = (
-            Assignment.objects.filter(pk=assignment.pk)
-            .values_list("grades_released_at", flat=True)
-            .get()
-        )
-    return assignment
+    return result

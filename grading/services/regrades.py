@@ -1,5 +1,6 @@
 """Writes of regrade requests: a student asks while the regrade window is open; staff
-resolve a request once, setting the grade through :func:`grading.services.grades.grade_set`."""
+resolve a request once, setting the question's grade through
+:func:`grading.services.grades.grade_set`."""
 
 from __future__ import annotations
 
@@ -110,10 +111,12 @@ def regrade_request_resolve(
     score: Decimal | None,
     now: datetime,
 ) -> RegradeRequest:
-    """Staff answer a regrade request. With ``score``, the grade of the request's question
-    (or of the whole assignment) becomes it for the requesting student, and for every member
-    of the group for group work, through :func:`grade_set` (source "regrade"), so the history
-    keeps the earlier points. A request is resolved once."""
+    """Staff answer a regrade request. With ``score``, the request's question gets it as an
+    override (within the question's points: ``points_out_of_range`` otherwise) for the
+    requesting student, and for every member of the group for group work, through
+    :func:`grade_set` (source "regrade"), so the history keeps the earlier points. On an
+    assignment with questions, a request about the whole assignment is answered per question
+    (set the questions' grades), so it takes no ``score``. A request is resolved once."""
     response = response.strip()
     if not response:
         raise InvalidField("response", "Write a response to the student.")
@@ -121,20 +124,33 @@ def regrade_request_resolve(
         request = _regrade_request_lock(enrollment=enrollment, request_id=request_id)
         submission = request.submission
         if score is not None:
-            students = graded_students(submission) if submission.group_id else [request.student]
-            for student in students:
-                grade_set(
-                    by=enrollment,
-                    assignment=submission.assignment,
-                    student=student,
-                    question=request.question,
-                    points=score,
-                    source=GradeChange.Source.REGRADE,
-                    regrade_request=request,
-                )
+            _score_on(enrollment, request, submission, score)
         request.status = RegradeRequest.Status.RESOLVED
         request.response = response
         request.resolved_by = enrollment.user
         request.resolved_at = now
         request.save(update_fields=["status", "response", "resolved_by", "resolved_at"])
     return request
+
+
+def _score_on(
+    enrollment: Enrollment, request: RegradeRequest, submission: Submission, score: Decimal
+) -> None:
+    assignment = submission.assignment
+    if request.question == "" and assignment.questions.exists():
+        raise InvalidField(
+            "score",
+            f"This request is about the whole of {assignment.title}, which is graded by "
+            "question: set the questions' grades, then resolve it without a score.",
+        )
+    students = graded_students(submission) if submission.group_id else [request.student]
+    for student in students:
+        grade_set(
+            by=enrollment,
+            assignment=assignment,
+            student=student,
+            question=request.question,
+            points=score,
+            source=GradeChange.Source.REGRADE,
+            regrade_request=request,
+        )

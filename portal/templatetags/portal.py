@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import template
 
@@ -27,3 +28,12 @@ def label(slug: str) -> str:
         else:
             shown.append(lower)
     return " ".join(shown)
+
+
+@register.filter
+def get(mapping: Any, key: Any) -> Any:
+    """``{{ grades|get:slug }}``: a mapping's value for a key (None when absent)."""
+    try:
+        return mapping.get(key) if mapping else None
+    except AttributeError:
+        return None

@@ -30,6 +30,7 @@ from tests.factories import (
     QuestionFactory,
     SectionFactory,
 )
+from tests.grading.conftest import autograde
 
 pytestmark = pytest.mark.django_db
 
@@ -71,15 +72,9 @@ def release(assignment: Any, ago: timedelta = timedelta(minutes=1)) -> None:
     assignment.refresh_from_db()
 
 
-def grade(assignment: Any, enrollment: Any, points: str, question: str = "") -> Grade:
-    return services.grade_set(
-        by=None,
-        assignment=assignment,
-        student=enrollment.user,
-        question=question,
-        points=Decimal(points),
-        source=GradeChange.Source.AUTOGRADER,
-    )
+def grade(assignment: Any, enrollment: Any, points: Any) -> None:
+    """The autograder grades the student: ``points`` for the whole, or by question."""
+    autograde(assignment, enrollment, points)
 
 
 @pytest.fixture
@@ -114,8 +109,7 @@ def test_my_grades_shows_released_scores_categories_and_the_final_percent(
     )
     release(hw1)
     release(part)
-    grade(hw1, student, "8", "q1")
-    grade(hw1, student, "4", "ec1")
+    grade(hw1, student, {"q1": "8", "ec1": "4"})
     grade(hw2, student, "99")  # not released: never shown
     grade(part, student, "100")
     client.force_login(student.user)
@@ -217,7 +211,7 @@ def test_my_grades_query_count_does_not_grow(client: Any, course: Any, student: 
             QuestionFactory(assignment=a, slug=f"q{n}-{i}")
             if i % 2:
                 release(a)
-                grade(a, student, "7", f"q{n}-{i}")
+                grade(a, student, {f"q{n}-{i}": "7"})
 
     client.force_login(student.user)
     counts = []
@@ -366,7 +360,7 @@ def test_the_queue_lists_open_requests_with_the_grade_and_its_history(
 ) -> None:
     QuestionFactory(assignment=assignment, slug="q1")
     release(assignment)
-    grade(assignment, student, "6", "q1")
+    grade(assignment, student, {"q1": "6"})
     services.grade_set(
         by=ta,
         assignment=assignment,
@@ -449,7 +443,7 @@ def test_resolve_without_a_score_keeps_the_grade(
     [
         ({"response": "  ", "score": "5"}, "Write a response to the student."),
         ({"response": "ok", "score": "lots"}, "The score must be a number"),
-        ({"response": "ok", "score": "-1"}, "Points must be a number from 0"),
+        ({"response": "ok", "score": "-1"}, "must be from 0 to 100 points"),
     ],
 )
 def test_bad_resolutions_are_refused_with_the_message(
@@ -517,14 +511,16 @@ def test_regrade_queue_query_count_does_not_grow(
         for i in range(n):
             s = EnrollmentFactory(section=sections["CS4803"], role="student")
             sub = make_submission(s, assignment)
-            grade(assignment, s, "5", "q1")
+            grade(assignment, s, {"q1": "5"})
             regrade = ask(s, sub, "q1" if i % 2 else "", f"request {i}")
             if i % 3 == 0:
                 services.regrade_request_resolve(
                     enrollment=ta,
                     request_id=regrade.pk,
                     response="ok",
-                    score=Decimal(6),
+                    # A request about the whole of a graded-by-question assignment takes no
+                    # score: its questions are graded.
+                    score=Decimal(6) if i % 2 else None,
                     now=timezone.now(),
                 )
 

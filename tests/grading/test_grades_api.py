@@ -131,7 +131,24 @@ def test_grade_set_refuses_points_out_of_range(
         services.grade_set(
             by=ta, assignment=assignment, student=student.user, points=points, source="staff"
         )
-    assert exc.value.code == "invalid" and "points" in exc.value.extra["fields"]
+    assert exc.value.code == "points_out_of_range" and "points" in exc.value.extra["fields"]
+    assert not Grade.objects.exists()
+
+
+def test_grade_set_refuses_points_above_the_questions_maximum(
+    ta: Any, student: Any, assignment: Any
+) -> None:
+    QuestionFactory(assignment=assignment, slug="q1", points=D(10))
+    with pytest.raises(ApplicationError) as exc:
+        services.grade_set(
+            by=ta, assignment=assignment, student=student.user, question="q1", points=D("10.01")
+        )
+    assert exc.value.code == "points_out_of_range" and "from 0 to 10" in exc.value.message
+    with pytest.raises(ApplicationError) as exc:
+        services.grade_set(
+            by=ta, assignment=assignment, student=student.user, question="q1", adjustment=D(-11)
+        )
+    assert exc.value.code == "points_out_of_range"
     assert not Grade.objects.exists()
 
 
@@ -171,34 +188,31 @@ def test_grade_set_checks_the_question_and_the_people(
     assert Grade.objects.count() == 1
 
 
-def test_points_per_question_win_over_the_whole_assignment_grade(
-    ta: Any, student: Any, assignment: Any
+def test_question_grades_add_to_the_autograders_instead_of_replacing_it(
+    ta: Any, student: Any, assignment: Any, make_bundle: Any, published: list[int]
 ) -> None:
-    QuestionFactory(assignment=assignment, slug="q1")
-    QuestionFactory(assignment=assignment, slug="q2")
+    """The reported bug: a TA grading one question made HW1 25/110, dropping the autograder's
+    points. Now the autograder feeds its questions and staff grade the others."""
+    QuestionFactory(assignment=assignment, slug="q1", points=D(60), tests=["q1 *"], position=1)
+    QuestionFactory(assignment=assignment, slug="ps1", points=D(50), position=2)
+    make_bundle(assignment)
+    sub = make_submission(student, assignment)
+    enqueue(sub)
+    raw = json.dumps({"tests": [{"name": "q1 shapes", "score": 50, "max_score": 60}]})
+    job = services.job_claim(queue="cpu", worker="w", now=timezone.now())
+    assert job is not None
+    services.job_finish(job_id=job.pk, worker="w", score=50, max_score=60, data={"raw": raw})
 
     def points() -> tuple[Decimal | None, bool]:
         return selectors.student_points(Grade.objects.filter(student=student.user))
 
-    assert points() == (None, False)
+    assert points() == (D(50), False)
     services.grade_set(
-        by=None, assignment=assignment, student=student.user, points=D(55), source="autograder"
+        by=ta, assignment=assignment, student=student.user, question="ps1", points=25
     )
-    assert points() == (D(55), False)
-    services.grade_set(
-        by=ta, assignment=assignment, student=student.user, question="q1", points=4, source="staff"
-    )
-    services.grade_set(
-        by=ta,
-        assignment=assignment,
-        student=student.user,
-        question="q2",
-        points=None,
-        source="staff",
-    )
-    assert points() == (D(4), False)
-    Grade.objects.filter(question="").update(excused=True)
-    assert points() == (D(4), True)
+    assert points() == (D(75), False)
+    services.grade_set(by=ta, assignment=assignment, student=student.user, excused=True)
+    assert points() == (D(75), True)
 
 
 # --- the autograder hook ---------------------------------------------------------------------
@@ -211,7 +225,9 @@ def published(monkeypatch: Any) -> list[int]:
     return sent
 
 
-def results_json(score: float) -> str:
+def results_json(score: float | None) -> str:
+    if score is None:  # the tests ran, none with a score
+        return json.dumps({"tests": [{"name": "t", "max_score": 10}]})
     return json.dumps({"score": score, "tests": [{"name": "t", "score": score, "max_score": 10}]})
 
 
@@ -219,7 +235,7 @@ def grade_job(submission: Any, score: float | None, worker: str = "w") -> Gradin
     """Runs the submission's queued job to the end with this score, as a worker would."""
     job = services.job_claim(queue="cpu", worker=worker, now=timezone.now())
     assert job is not None and job.submission_id == submission.pk
-    raw = results_json(score if score is not None else 0)
+    raw = results_json(score)
     assert services.job_finish(
         job_id=job.pk, worker=worker, score=score, max_score=10, data={"raw": raw}
     )
@@ -389,7 +405,6 @@ def grades_url(assignment: Any, query: str = "") -> str:
 def test_staff_set_and_read_grades(
     api_client: Any, ta: Any, instructor: Any, student: Any, grad_student: Any, assignment: Any
 ) -> None:
-    QuestionFactory(assignment=assignment, slug="q1")
     api_client.force_authenticate(ta.user)
     r = api_client.post(grades_url(assignment), {"student": student.user.username, "points": "80"})
     assert r.status_code == 200, r.json()
@@ -398,12 +413,15 @@ def test_staff_set_and_read_grades(
     assert [
         (c["old_points"], c["new_points"], c["source"], c["changed_by"]) for c in body["changes"]
     ] == [(None, 80.0, "staff", ta.user.username)]
+    assert (body["override"], body["autograded"], body["adjustment"]) == (80.0, None, 0.0)
+    QuestionFactory(assignment=assignment, slug="q1")  # from now on graded by question
     api_client.force_authenticate(instructor.user)
     r = api_client.post(
         grades_url(assignment),
         {"student": grad_student.user.username, "question": "q1", "points": 3},
     )
-    assert r.status_code == 200 and r.json()["question"] == "q1"
+    assert r.status_code == 200, r.json()
+    assert r.json()["question"] == "q1"
     rows = api_client.get(grades_url(assignment)).json()
     assert [(row["student"], row["question"]) for row in rows] == sorted(
         [(student.user.username, ""), (grad_student.user.username, "q1")]
@@ -557,11 +575,12 @@ def test_a_student_sees_released_grades_per_category_with_the_final_percent(
     hw1 = rows["hw1"]
     assert (hw1["points"], hw1["max_points"], hw1["extra_credit_points"]) == (95.0, 100.0, 10.0)
     assert hw1["percent"] == 95.0 and not hw1["missing"] and not hw1["excused"]
-    assert hw1["questions"] == [
-        {"slug": "ec1", "points": 5.0},
-        {"slug": "q1", "points": 55.0},
-        {"slug": "q2", "points": 35.0},
+    assert [(q["slug"], q["points"], q["max_points"]) for q in hw1["questions"]] == [
+        ("q1", 55.0, 60.0),
+        ("q2", 35.0, 40.0),
+        ("ec1", 5.0, 10.0),
     ]
+    assert all(q["overridden"] for q in hw1["questions"])  # staff set them by hand
     assert hw1["grades_released_at"] and hw1["regrade_window_closes_at"]
     cats = {c["slug"]: c for c in body["categories"]}
     assert cats["homework"]["percent"] == 95.0 and cats["homework"]["counted"]
@@ -685,8 +704,7 @@ def test_the_gradebook_in_canvas_layout(
     put(ta, syllabus["hw1"], student, 55, "q1")
     put(ta, syllabus["hw1"], student, D("35.5"), "q2")
     put(ta, syllabus["hw2"], student, 99)  # not released: exported, not in the final percent
-    put(ta, syllabus["hw1"], grad_student, 100)
-    Grade.objects.filter(student=grad_student.user).update(excused=True)
+    services.grade_set(by=ta, assignment=syllabus["hw1"], student=grad_student.user, excused=True)
     put(ta, syllabus["ps0"], waitlisted, 50)
     release(syllabus["ps0"])
     release(syllabus["hw1"])

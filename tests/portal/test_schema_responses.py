@@ -211,6 +211,16 @@ def _grade(submission_id: int) -> None:
     )
 
 
+def _grade_next(raw: str) -> int:
+    """The next queued job ends with this results.json; its id."""
+    job = grading_services.job_claim(queue="cpu", worker="w", now=timezone.now())
+    assert job is not None
+    grading_services.job_finish(
+        job_id=job.pk, worker="w", score=None, max_score=None, data={"raw": raw}
+    )
+    return job.pk
+
+
 def test_every_answer_matches_the_served_schema(
     checker: SchemaChecker, world: dict[str, Any]
 ) -> None:
@@ -264,7 +274,24 @@ def test_every_answer_matches_the_served_schema(
     ta.post(f"/api/v1/regrade-requests/{asked['id']}/resolve/", {"response": "Fixed.", "score": 5})
     ta.get(f"/api/v1/regrade-requests/{asked['id']}/")
     ta.get(f"{base}/gradebook.csv")
+    ta.get(f"{base}/gradebook.csv?section=CS4803")
     assert GradeChange.objects.filter(source="regrade").exists()
+
+    # The gradebook as JSON; a result that needs review, accepted; unrelease and release.
+    for query in ("", "?page=1&page_size=1", "?section=CS7643", "?search=zz"):
+        ta.get(f"{base}/gradebook/{query}")
+    _upload(grad, c, hw1)
+    forged = _grade_next(
+        json.dumps({"score": 999, "tests": [{"name": "q1 t", "score": 999, "max_score": 1}]})
+    )
+    reviews = ta.get(f"{hw}/review/")
+    assert reviews and reviews[0]["reasons"]
+    ta.post(f"/api/v1/jobs/{forged}/accept/")
+    for who in (student, grad):
+        who.get(f"{base}/assignments/")  # my_grade, once released
+    instructor.post(f"{hw}/unrelease/")
+    student.get(f"{base}/assignments/")
+    instructor.post(f"{hw}/release/")
 
     # Extensions and groups.
     instructor.get(f"{base}/extensions/")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from courses.models import GroupMembership, ProjectGroup
 from submissions.models import Submission, SubmissionFile
@@ -374,8 +375,6 @@ def test_orphan_sweep_deletes_only_old_files_without_rows(api_client, student, a
 def test_staff_choose_which_submission_counts(api_client, student, ta, assignment):
     api_client.force_authenticate(student.user)
     first, second = (post(api_client, assignment).json()["id"] for _ in range(2))
-    r = api_client.post(f"/api/v1/submissions/{first}/choose/")
-    assert r.status_code == 403 and r.json()["error"]["code"] == "permission_denied"
     api_client.force_authenticate(ta.user)
     assert api_client.post(f"/api/v1/submissions/{first}/choose/").status_code == 200
     counts = {s["id"]: s["counts"] for s in api_client.get(url(assignment)).json()}
@@ -384,6 +383,31 @@ def test_staff_choose_which_submission_counts(api_client, student, ta, assignmen
     counts = {s["id"]: s["counts"] for s in api_client.get(url(assignment)).json()}
     assert counts == {first: False, second: True}
     assert Submission.objects.filter(chosen=True).count() == 1
+
+
+def test_students_choose_which_submission_counts_until_grades_are_released(
+    api_client, student, ta, assignment
+):
+    api_client.force_authenticate(student.user)
+    first, second = (post(api_client, assignment).json()["id"] for _ in range(2))
+    r = api_client.post(f"/api/v1/submissions/{first}/choose/")
+    assert r.status_code == 200 and r.json()["counts"] is True
+    assert "log" not in r.json()["autograde"]  # what a student sees
+    assignment.grades_released_at = timezone.now()
+    assignment.save(update_fields=["grades_released_at"])
+    r = api_client.post(f"/api/v1/submissions/{second}/choose/")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "grades_released"
+    assert Submission.objects.get(chosen=True).pk == first
+    api_client.force_authenticate(ta.user)  # staff still may
+    assert api_client.post(f"/api/v1/submissions/{second}/choose/").status_code == 200
+
+
+def test_another_student_cannot_choose(api_client, student, sections, assignment):
+    api_client.force_authenticate(student.user)
+    first = post(api_client, assignment).json()["id"]
+    other = EnrollmentFactory(section=sections["CS4803"], role="student")
+    api_client.force_authenticate(other.user)
+    assert api_client.post(f"/api/v1/submissions/{first}/choose/").status_code == 404
 
 
 def test_submission_list_api_queries_stay_flat(api_client, ta, sections, assignment):
@@ -437,7 +461,7 @@ def test_submission_list_api_queries_stay_flat(api_client, ta, sections, assignm
     assert counts[0][1] == counts[1][1], counts
 
 
-def test_staff_choose_on_the_receipt_page(client, api_client, student, ta, assignment):
+def test_choose_on_the_receipt_page(client, api_client, student, ta, assignment):
     api_client.force_authenticate(student.user)
     first, second = (post(api_client, assignment).json()["id"] for _ in range(2))
     client.force_login(ta.user)
@@ -446,9 +470,15 @@ def test_staff_choose_on_the_receipt_page(client, api_client, student, ta, assig
     r = client.post(f"/submissions/{first}/choose/")
     assert r.status_code == 302
     assert Submission.objects.get(chosen=True).pk == first
+    # The student picks their latest back, until grades are released.
     client.force_login(student.user)
-    assert (
-        "Make this the one that counts"
-        not in client.get(f"/submissions/{second}/").content.decode()
-    )
-    assert client.post(f"/submissions/{second}/choose/").status_code == 403
+    assert "Make this the one that counts" in client.get(f"/submissions/{second}/").content.decode()
+    assert client.post(f"/submissions/{second}/choose/").status_code == 302
+    assert Submission.objects.get(chosen=True).pk == second
+    assignment.grades_released_at = timezone.now()
+    assignment.save(update_fields=["grades_released_at"])
+    page = client.get(f"/submissions/{first}/").content.decode()
+    assert "Make this the one that counts" not in page
+    r = client.post(f"/submissions/{first}/choose/", follow=True)
+    assert "the submission that counts is fixed" in r.content.decode()
+    assert Submission.objects.get(chosen=True).pk == second

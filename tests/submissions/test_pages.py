@@ -328,7 +328,7 @@ def test_in_grace_and_late_receipts(client, course, homework, student):
     assert "In grace period within the grace period" in text_of(client.get(r["Location"]))
     r = submit(client, late_ok)
     text = text_of(client.get(r["Location"]))
-    assert "Timing Late after the grace period" in text and "No grace period" in text
+    assert "Timing Late after the due date" in text and "No grace period" in text
 
 
 def test_extended_receipt(client, course, homework, student):
