@@ -94,6 +94,14 @@ class GradingExtension:
             ),
             # Staff: whether the grades are released and until when regrades are taken.
             "regrade_closes_at": selectors.regrade_window_closes_at(assignment),
+            # The grade (the student's, once released), the results awaiting review and
+            # the autograder's maxima against the questions' points (staff).
+            "grade": (
+                selectors.submission_grade(enrollment=enrollment, submission=latest, now=now)
+                if latest is not None
+                else None
+            ),
+            **(_staff_review(enrollment, assignment) if enrollment.is_staff_role else {}),
         }
 
     def receipt_context(
@@ -104,8 +112,24 @@ class GradingExtension:
             "regrade": selectors.regrade_panel(
                 enrollment=enrollment, submission=submission, now=now
             ),
+            "grade": selectors.submission_grade(
+                enrollment=enrollment, submission=submission, now=now
+            ),
         }
 
+
+def _staff_review(enrollment: Enrollment, assignment: Assignment) -> dict[str, Any]:
+    return {
+        "to_review": list(
+            selectors.results_to_review(enrollment=enrollment, assignment=assignment).filter(
+                accepted_at__isnull=True
+            )[:REVIEW_SHOWN]
+        ),
+        "maxima_warnings": selectors.maxima_warnings(assignment),
+    }
+
+
+REVIEW_SHOWN = 50
 
 EXTENSION = GradingExtension()
 

@@ -24,6 +24,14 @@ urlpatterns = [
         name="grades_release",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/unrelease-grades/",
+        views.grades_unrelease,
+        name="grades_unrelease",
+    ),
+    path("submissions/<int:submission_id>/grade/", views.grade_set, name="grade_set"),
+    path("jobs/<int:job_id>/accept/", views.result_accept, name="result_accept"),
+    path("courses/<slug:course_slug>/gradebook/", views.gradebook, name="gradebook"),
+    path(
         "submissions/<int:submission_id>/regrade/",
         views.regrade_request_create,
         name="regrade_request_create",

@@ -7,8 +7,10 @@ inside, split by domain:
 - ``bundles``: autograded assignments, setup.sh runs, the autograder card;
 - ``grades``: grade rows and their history, a student's points;
 - ``regrades``: the regrade window, regrade requests, the receipt's regrade panel;
-- ``final_grades``: a student's own grades and the staff gradebook export, through the
-  gradebook policy.
+- ``final_grades``: the one place grades are read (``grade_rows``, through the gradebook
+  policy): a student's own grades, the assignment list's and the receipt's;
+- ``staff_gradebook``: the staff gradebook page, its Canvas CSV, regrades' current points;
+- ``review``: results awaiting review, the autograder's maxima against the questions'.
 
 Callers import from ``grading.selectors``; the names they use are re-exported here."""
 
@@ -20,17 +22,15 @@ from grading.selectors.bundles import (
 )
 from grading.selectors.final_grades import (
     AssignmentScore,
-    GradebookPage,
     GradeCell,
     QuestionCell,
     StudentGrades,
     StudentRow,
-    current_points,
+    SubmissionGrade,
     grade_rows,
-    gradebook_export,
-    gradebook_page,
     released_cells,
     student_grades,
+    submission_grade,
 )
 from grading.selectors.grades import (
     course_student_get,
@@ -40,6 +40,7 @@ from grading.selectors.grades import (
     has_autograded_grades,
     needs_review,
     question_specs,
+    question_titles,
     student_points,
 )
 from grading.selectors.jobs import (
@@ -70,6 +71,12 @@ from grading.selectors.regrades import (
     regrade_window_closes_at,
 )
 from grading.selectors.review import maxima_warnings, results_to_review
+from grading.selectors.staff_gradebook import (
+    GradebookPage,
+    current_points,
+    gradebook_export,
+    gradebook_page,
+)
 
 __all__ = [
     "DURATION_SAMPLE",
@@ -81,6 +88,7 @@ __all__ = [
     "RegradePanel",
     "StudentGrades",
     "StudentRow",
+    "SubmissionGrade",
     "assignments_autograded",
     "autograde_view",
     "autograder_card",
@@ -105,6 +113,7 @@ __all__ = [
     "maxima_warnings",
     "needs_review",
     "question_specs",
+    "question_titles",
     "queue_overview",
     "queue_position",
     "queue_wait_estimate",
@@ -117,6 +126,7 @@ __all__ = [
     "setups",
     "student_grades",
     "student_points",
+    "submission_grade",
     "submission_metadata",
     "workers_seen",
 ]

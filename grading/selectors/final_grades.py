@@ -11,15 +11,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from courses.models import SUBMITTING_ROLES, Assignment, Category, Enrollment, Question, Section
+from courses.models import (
+    STAFF_ROLES,
+    SUBMITTING_ROLES,
+    Assignment,
+    Category,
+    Enrollment,
+    Question,
+)
 from courses.selectors import extra_credit_points, max_points
-from grading import export, gradebook
+from grading import gradebook
 from grading.models import Grade
-from grading.selectors.grades import grades_released, staff_check, student_points
+from grading.selectors.grades import grades_released, student_points
+from grading.selectors.jobs import latest_result
 from grading.selectors.regrades import regrade_window_closes_at
 from portal.errors import NotFound
+from submissions.models import Submission
+from submissions.selectors import counting_submissions
 
 # A student's grade rows, by assignment id.
 GradesByAssignment = dict[int, list[Grade]]
@@ -255,145 +265,55 @@ def released_cells(*, enrollment: Enrollment, now: datetime) -> dict[str, GradeC
     return {c.assignment.slug: c for c in row.cells if c.released}
 
 
-# --- the staff gradebook ---------------------------------------------------------------------
-
-
-def _roster(course_id: int) -> QuerySet[Enrollment]:
-    return (
-        Enrollment.objects.filter(course_id=course_id, role__in=sorted(SUBMITTING_ROLES))
-        .select_related("user", "section")
-        .order_by("user__last_name", "user__first_name", "user__username")
-    )
-
-
-def _filtered(
-    qs: QuerySet[Enrollment], *, section: str | None, search: str | None
-) -> QuerySet[Enrollment]:
-    if section:
-        qs = qs.filter(section__code=section)
-    if search:
-        qs = qs.filter(
-            Q(user__username__icontains=search)
-            | Q(user__first_name__icontains=search)
-            | Q(user__last_name__icontains=search)
-        )
-    return qs
+# --- a submission's grade, on its receipt ----------------------------------------------------
 
 
 @dataclass(frozen=True)
-class GradebookPage:
-    count: int
-    rows: list[StudentRow]
-    assignments: list[Assignment]
+class SubmissionGrade:
+    """The receipt's grade: the owner's grade on the assignment (the submitter's; every
+    member of a group has the same), which submission counts, and for staff the question
+    rows' parts and the counting result awaiting review (its job, to accept)."""
+
+    cell: GradeCell
+    counting_number: int | None
+    staff: bool
+    parts: dict[str, Grade]
+    review_job_id: int | None
+    review_reasons: list[str]
 
 
-def gradebook_page(
-    *,
-    enrollment: Enrollment,
-    now: datetime,
-    page: int = 1,
-    page_size: int = 100,
-    section: str | None = None,
-    search: str | None = None,
-) -> GradebookPage:
-    """Staff: one page of the gradebook (students and waitlisted students by last name),
-    filtered by section code and by a piece of a name or username. Seven queries however
-    many students, assignments and grades."""
-    staff_check(enrollment)
-    qs = _filtered(_roster(enrollment.course_id), section=section, search=search)
-    count = qs.count()
-    start = (max(page, 1) - 1) * page_size
-    students = list(qs[start : start + page_size])
-    rows = grade_rows(course_id=enrollment.course_id, students=students, now=now)
-    assignments = (
-        list(course_assignments(enrollment.course_id))
-        if not rows
-        else [c.assignment for c in rows[0].cells]
-    )
-    return GradebookPage(count=count, rows=rows, assignments=assignments)
-
-
-def gradebook_export(
-    *, enrollment: Enrollment, now: datetime, section: str | None = None
-) -> tuple[list[export.ExportRow], list[export.ExportAssignment]]:
-    """Staff: the course's gradebook for :func:`grading.export.canvas_csv` (of one section
-    with ``section``). One row per student and waitlisted student; one column per assignment,
-    released or not, with the points of :func:`grade_rows`. ``Points Possible`` is the
-    section's level's maximum (without a section, the larger of the two levels')."""
-    staff_check(enrollment)
-    course_id = enrollment.course_id
-    students = list(_filtered(_roster(course_id), section=section, search=None))
-    rows = grade_rows(course_id=course_id, students=students, now=now)
-    assignments = list(course_assignments(course_id))
-    level = _section_level(course_id, section)
-    columns = [
-        export.ExportAssignment(
-            id=a.slug,
-            title=a.title,
-            points_possible=max_points(list(a.questions.all()), level, a.points),
-        )
-        for a in assignments
-    ]
-    return [_export_row(r) for r in rows], columns
-
-
-def _section_level(course_id: int, section: str | None) -> str | None:
-    if not section:
+def submission_grade(
+    *, enrollment: Enrollment, submission: Submission, now: datetime
+) -> SubmissionGrade | None:
+    """For whoever may see the submission: staff always; its owner (and group) once the
+    assignment's grades are released; None otherwise."""
+    staff = enrollment.role in STAFF_ROLES
+    assignment = submission.assignment
+    if not staff and not grades_released(assignment, now):
         return None
-    level = (
-        Section.objects.filter(course_id=course_id, code=section)
-        .values_list("level", flat=True)
+    owner = (
+        Enrollment.objects.filter(course_id=submission.course_id, user_id=submission.student_id)
+        .select_related("user", "section")
         .first()
     )
-    if level is None:
-        raise NotFound(f"There is no section {section} in this course.")
-    return level
-
-
-def _export_row(row: StudentRow) -> export.ExportRow:
-    e = row.enrollment
-    user = e.user
-    return export.ExportRow(
-        last_name=user.last_name,
-        first_name=user.first_name,
-        user_id=e.user_id,
-        username=user.username,
-        email=user.email,
-        section=e.section.code if e.section is not None else "",
-        # Canvas leaves an ungraded cell empty (a missing one still counts 0 in the percent).
-        scores={
-            c.assignment.slug: gradebook.Score(
-                points=None if c.missing else c.points, excused=c.excused
-            )
-            for c in row.cells
-        },
-        final_percent=row.report.final_percent,
+    if owner is None or owner.role not in SUBMITTING_ROLES:
+        return None
+    row = grade_rows(course_id=submission.course_id, students=[owner], now=now)[0]
+    counting = counting_submissions(assignment=assignment, user_ids=[owner.user_id])[owner.user_id]
+    result = latest_result(counting) if staff and counting is not None else None
+    waiting = result is not None and bool(result.review) and result.accepted_at is None
+    return SubmissionGrade(
+        cell=row.cell(assignment.slug),
+        counting_number=counting.number if counting is not None else None,
+        staff=staff,
+        parts=(
+            {
+                g.question: g
+                for g in Grade.objects.filter(assignment=assignment, student_id=owner.user_id)
+            }
+            if staff
+            else {}
+        ),
+        review_job_id=result.job_id if waiting and result is not None else None,
+        review_reasons=list(result.review) if waiting and result is not None else [],
     )
-
-
-def current_points(
-    *, course_id: int, asked: Iterable[tuple[int, str, str]], now: datetime
-) -> dict[tuple[int, str, str], Decimal | None]:
-    """The grade now of each (student id, assignment slug, question) asked about (a regrade
-    request's): the question's points, or ("") the assignment's. Six queries however many."""
-    wanted = list(asked)
-    students = list(
-        Enrollment.objects.filter(
-            course_id=course_id, user_id__in={w[0] for w in wanted}
-        ).select_related("user", "section")
-    )
-    rows = {
-        r.enrollment.user_id: r for r in grade_rows(course_id=course_id, students=students, now=now)
-    }
-    found: dict[tuple[int, str, str], Decimal | None] = {}
-    for user_id, slug, question in wanted:
-        row = rows.get(user_id)
-        cell = row.cell(slug) if row is not None else None
-        if cell is None:
-            found[(user_id, slug, question)] = None
-        elif question:
-            q = next((q for q in cell.questions if q.slug == question), None)
-            found[(user_id, slug, question)] = q.points if q is not None else None
-        else:
-            found[(user_id, slug, question)] = cell.points
-    return found

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
 
-from courses.models import STAFF_ROLES, Assignment, Enrollment
+from courses.models import STAFF_ROLES, Assignment, Enrollment, Question
 from courses.selectors import course_student_get as courses_course_student_get
 from grading import scoring
 from grading.models import Grade, GradeChange
@@ -32,6 +32,15 @@ def question_specs(assignment: Assignment) -> list[scoring.QuestionSpec]:
         scoring.QuestionSpec(slug=q.slug, points=q.points, tests=tuple(q.tests or ()))
         for q in questions
     ]
+
+
+def question_titles(*, assignments: Iterable[Assignment]) -> dict[tuple[int, str], str]:
+    """What pages call each question of these assignments, by (assignment id, slug). One
+    query."""
+    ids = {a.pk for a in assignments}
+    return {
+        (q.assignment_id, q.slug): q.shown for q in Question.objects.filter(assignment_id__in=ids)
+    }
 
 
 def student_points(grades: Iterable[Grade]) -> tuple[Decimal | None, bool]:

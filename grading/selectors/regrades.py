@@ -107,9 +107,13 @@ class RegradePanel:
     state: str
     released_at: datetime | None
     closes_at: datetime | None
-    questions: list[str]
+    questions: list[tuple[str, str]]  # (slug, what pages call it)
     may_request: bool
     requests: list[RegradeRequest]
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return dict(self.questions)
 
 
 def regrade_panel(*, enrollment: Enrollment, submission: Submission, now: datetime) -> RegradePanel:
@@ -128,7 +132,7 @@ def regrade_panel(*, enrollment: Enrollment, submission: Submission, now: dateti
         state=state,
         released_at=assignment.grades_released_at,
         closes_at=closes,
-        questions=list(assignment.questions.order_by("position").values_list("slug", flat=True)),
+        questions=[(q.slug, q.shown) for q in assignment.questions.order_by("position")],
         may_request=state == "open" and enrollment.role in SUBMITTING_ROLES,
         requests=list(
             _regrade_requests().filter(submission=submission).order_by("-created_at", "-pk")

@@ -15,7 +15,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from grading import services as grading_services
-from grading.models import GradeChange
 from submissions.services import submission_create
 from tests.browser.builders import deep_learning, george, person
 from tests.browser.conftest import log_in
@@ -83,12 +82,7 @@ def course(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
     raw = json.dumps({"tests": [{"name": "q1 shapes", "score": 8, "max_score": 10}]})
     grading_services.job_finish(job_id=job.pk, worker="w", score=8, max_score=10, data={"raw": raw})
     grading_services.grade_set(
-        by=None,
-        assignment=hw1,
-        student=student.user,
-        question="q2",
-        points=Decimal(7),
-        source=GradeChange.Source.AUTOGRADER,
+        by=instructor, assignment=hw1, student=student.user, question="q2", points=Decimal(7)
     )
     grading_services.grades_release(enrollment=instructor, assignment=hw1, now=timezone.now())
     grading_services.regrade_request_create(
@@ -119,7 +113,12 @@ def _pages(c: dict[str, Any]) -> dict[str, list[str]]:
         f"{course}/extensions/",
         f"{course}/grades/",
     ]
-    staff = [f"{course}/assignments/hw1/submissions/", f"{course}/grading/", f"{course}/regrades/"]
+    staff = [
+        f"{course}/assignments/hw1/submissions/",
+        f"{course}/grading/",
+        f"{course}/regrades/",
+        f"{course}/gradebook/",
+    ]
     return {"gburdell": common, "tahelper": common + staff, "zkira": common + staff}
 
 

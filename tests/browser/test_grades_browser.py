@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from grading import services
-from grading.models import Grade, GradeChange, RegradeRequest
+from grading.models import Grade, RegradeRequest
 from submissions.models import Submission
 from tests.browser.builders import deep_learning, george, person
 from tests.browser.conftest import log_in
@@ -21,6 +21,7 @@ from tests.factories import (
     CategoryFactory,
     QuestionFactory,
 )
+from tests.grading.conftest import autograde
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,15 +58,7 @@ def test_a_regrade_from_request_to_new_score(
         due_at=hw1.due_at,
         grace_ends_at=hw1.due_at,
     )
-    for question, points in (("q1", "9"), ("q2", "4")):
-        services.grade_set(
-            by=None,
-            assignment=hw1,
-            student=student.user,
-            question=question,
-            points=Decimal(points),
-            source=GradeChange.Source.AUTOGRADER,
-        )
+    autograde(hw1, student, {"q1": "9", "q2": "4"}, submission=submission)
     services.grades_release(
         enrollment=person("zkira", course=course, section=None, role="instructor"),
         assignment=hw1,

@@ -546,7 +546,7 @@ def test_the_instructor_releases_grades_from_the_assignment_page(
     url = f"/courses/{course.slug}/assignments/{assignment.slug}/"
     client.force_login(instructor.user)
     html = client.get(url).content.decode()
-    assert "Release grades" in html and "window.confirm(" in html
+    assert "Release grades" in html and "data-confirm=" in html and "portal/confirm.js" in html
     assert "Grades are not released yet" in text_of(client.get(url))
     response = client.post(f"{url}release-grades/", follow=True)
     assert response.redirect_chain[-1][0] == url

@@ -410,7 +410,7 @@ def test_rerun_all_latest_submissions_of_an_assignment(
     client.force_login(ta.user)
     page = client.get(queue_url(course))
     assert re.search(
-        rf'action="{url}".*onclick="return confirm\(.*Re-run all latest submissions</button>',
+        rf'action="{url}"[^>]*data-confirm="Re-run the autograder.*Re-run all latest submissions</button>',
         page.content.decode(),
         re.S,
     )

@@ -1,0 +1,160 @@
+"""Regrade pages: a student asks from the receipt; staff read the queue and resolve."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from courses import selectors as course_selectors
+from grading import selectors, services
+from grading.models import RegradeRequest
+from portal.errors import ApplicationError, ValidationFailed
+from portal.pages import perform
+from submissions import selectors as submission_selectors
+
+
+@login_required
+@require_POST
+def regrade_request_create(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """A student asks for a regrade from the receipt (``question``, ``message``); back to the
+    receipt with the outcome, a refusal with the service's message."""
+    submission, enrollment = submission_selectors.submission_get(
+        user=request.user, submission_id=submission_id
+    )
+    perform(
+        request,
+        lambda: services.regrade_request_create(
+            enrollment=enrollment,
+            submission=submission,
+            question=request.POST.get("question", "").strip(),
+            message=request.POST.get("message", ""),
+            now=timezone.now(),
+        ),
+        lambda _: "Your regrade request is in. The course staff will answer it here.",
+    )
+    return redirect(reverse("submissions:receipt", args=[submission.pk]) + "#regrade")
+
+
+REGRADE_STATUSES = ("open", "resolved", "all")
+
+
+def _regrade_filters(data: Any) -> dict[str, str]:
+    """The queue's filters: ``status`` (open by default, resolved or all) and ``assignment``
+    (a slug; empty for every assignment)."""
+    status = data.get("status", "").strip() or "open"
+    return {
+        "status": status if status in REGRADE_STATUSES else "open",
+        "assignment": data.get("assignment", "").strip(),
+    }
+
+
+@login_required
+@require_GET
+def regrade_queue(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """TAs and instructors (404 for everyone else): the course's regrade requests, open ones
+    first by default, filtered by status and assignment; each open one with a resolve form
+    and the current grade of its question with that grade's history."""
+    enrollment = course_selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+    course = enrollment.course
+    filters = _regrade_filters(request.GET)
+    error = None
+    try:
+        regrades = list(
+            selectors.regrade_request_list(
+                enrollment=enrollment,
+                status=None if filters["status"] == "all" else filters["status"],
+                assignment_slug=filters["assignment"] or None,
+            )
+        )
+    except ApplicationError as refusal:
+        error, regrades = refusal, []
+    # Each request's grade now, from the one selector (six queries however many requests),
+    # and the history of the question's grade row for the open ones (three per assignment).
+    current = selectors.current_points(
+        course_id=course.pk,
+        asked=[(r.student_id, r.submission.assignment.slug, r.question) for r in regrades],
+        now=timezone.now(),
+    )
+    history: dict[tuple[int, int, str], Any] = {}
+    assignments = {
+        r.submission.assignment_id: r.submission.assignment
+        for r in regrades
+        if r.status == RegradeRequest.Status.OPEN
+    }
+    for assignment in assignments.values():
+        for grade in selectors.grade_list(enrollment=enrollment, assignment=assignment):
+            history[(assignment.pk, grade.student_id, grade.question)] = grade
+    titles = selectors.question_titles(assignments=[r.submission.assignment for r in regrades])
+    rows = [
+        (
+            r,
+            history.get((r.submission.assignment_id, r.student_id, r.question)),
+            current[(r.student_id, r.submission.assignment.slug, r.question)],
+            titles.get((r.submission.assignment_id, r.question), r.question),
+        )
+        for r in regrades
+    ]
+    return render(
+        request,
+        "grading/regrade_queue.html",
+        {
+            "enrollment": enrollment,
+            "course": course,
+            "tz": course_selectors.course_tz(course),
+            "filters": filters,
+            "query": urlencode(filters),
+            "error": error,
+            "rows": rows,
+            "statuses": REGRADE_STATUSES,
+            "assignment_choices": course_selectors.assignment_rows(
+                enrollment=enrollment, now=timezone.now()
+            ),
+        },
+        status=error.status if error is not None else 200,
+    )
+
+
+@login_required
+@require_POST
+def regrade_request_resolve(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Staff answer a regrade request from the queue (``response``, optional ``score``);
+    back to the queue, with its filters, and the outcome. The requester is refused (403, by
+    the service), anyone who may not see the request gets 404."""
+    regrade, enrollment = selectors.regrade_request_get(user=request.user, request_id=request_id)
+    back = reverse("grading:regrade_queue", args=[enrollment.course.slug])
+    back += "?" + urlencode(_regrade_filters(request.POST))
+    typed = request.POST.get("score", "").strip()
+
+    def resolve() -> Decimal | None:
+        try:
+            score = Decimal(typed) if typed else None
+        except InvalidOperation:
+            message = f"The score must be a number, like 8 or 8.5; '{typed}' is not."
+            raise ValidationFailed(message, fields={"score": [message]}) from None
+        services.regrade_request_resolve(
+            enrollment=enrollment,
+            request_id=regrade.pk,
+            response=request.POST.get("response", ""),
+            score=score,
+            now=timezone.now(),
+        )
+        return score
+
+    done = perform(
+        request,
+        resolve,
+        lambda score: (
+            f"Resolved {regrade.student.username}'s regrade request on "
+            f"{regrade.submission.assignment.title}"
+            + (f": the grade is now {score}." if score is not None else ", grade unchanged.")
+        ),
+    )
+    return redirect(back if done else f"{back}#regrade-{regrade.pk}")
