@@ -104,7 +104,9 @@ def review_reasons(
         reasons.append(f"the total {total:g} is above the tests' maximum {sum(maxima):g}")
     most = autograded_maximum(questions)
     if total is not None and most and cents(total) > most:
-        reasons.append(f"the total {total:g} is above the {most:g} points the autograder feeds")
+        reasons.append(
+            f"the total {total:g} is above the {most.normalize():f} points the autograder feeds"
+        )
     if not is_implicit(questions) and any(q.tests for q in questions):
         reasons += [
             f"test '{t.name}' feeds no question"

@@ -60,7 +60,7 @@ def maxima_warnings(assignment: Assignment) -> list[str]:
     if not any(s.tests for s in specs):
         warnings.append(
             f"The autograder's tests feed none of {assignment.title}'s questions: give the "
-            "questions `tests` in the course config, or its scores count for nothing."
+            "questions tests (globs on the tests' names) in the course config, or its scores count for nothing."
         )
     return warnings
 
