@@ -791,3 +791,16 @@ def test_history_query_count_does_not_grow(client, course, sections, homework, s
     many, r_many = _queries(client, page_url(large))
     assert few == many
     assert len(r_few.context["history"]) == 10 and len(r_many.context["history"]) == 1000
+
+
+def test_the_assignment_page_lists_questions_by_title(client, student, assignment):
+    from tests.factories import QuestionFactory
+
+    QuestionFactory(assignment=assignment, slug="q1", title="Linear layer", tests=["q1*"])
+    QuestionFactory(
+        assignment=assignment, slug="ec1", title="", undergraduate="extra_credit", points=5
+    )
+    client.force_login(student.user)
+    text = text_of(client.get(page_url(assignment)))
+    assert "Linear layer : 10 points autograded" in text
+    assert "ec1 : 5 points extra credit for undergraduates, required for graduates" in text
