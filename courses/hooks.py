@@ -1,18 +1,31 @@
-"""How other apps add to the assignment list without ``courses`` importing them (courses
-sits below submissions and grading). An extension registered at start-up
-(``grading.apps.ready``) adds fields to the API's assignment (grading: ``my_grade``) and
-context to the assignment list page (grading: ``my_grades``, the caller's released grades by
-assignment slug). With nothing registered, the list works on its own."""
+"""How other apps join courses without ``courses`` importing them (courses sits below
+submissions and grading).
+
+- The assignment list: an extension registered at start-up (``grading.apps.ready``) adds
+  fields to the API's assignment (grading: ``my_grade``) and context to the assignment list
+  page (grading: ``my_grades``, the caller's released grades by assignment slug). With nothing
+  registered, the list works on its own.
+- :data:`assignments_changed`: the course config changed how assignments are scored.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from django.dispatch import Signal
 from rest_framework import serializers
 
 if TYPE_CHECKING:
     from courses.models import Enrollment
+
+
+# Sent (sender: ``Assignment``) by ``courses.services.course_load`` inside its transaction,
+# after every row is written, with ``assignment_ids``: the sorted ids of the assignments (already there before the load)
+# whose scoring the load changed: their ``points``, or their questions (one added or removed,
+# a question's ``points``, ``tests`` or position, which decides the question a test feeds).
+# Not sent when nothing of that changed. Receivers recompute existing grades (grading).
+assignments_changed = Signal()
 
 
 class AssignmentListExtension(Protocol):

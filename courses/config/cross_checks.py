@@ -1,5 +1,5 @@
 """The checks no single key can make: duplicates, references to categories, the order of
-times, weights that sum to 100, group sizes with group work. They read the raw TOML data,
+times, weights that sum to 100, group sizes with group work, question tests with an autograder. They read the raw TOML data,
 skipping values of the wrong type (the schema reports those), so that every problem is found in
 one go."""
 
@@ -58,8 +58,8 @@ def cross_checks(data: dict[str, Any], tz: tzinfo) -> list[str]:
 def _assignment_problems(
     where: str, assignment: dict[str, Any], declared: list[str], tz: tzinfo
 ) -> list[str]:
-    """One assignment's: its questions' slugs, its category, its times, its group size."""
-    problems = _duplicates(f"{where}.questions", _items(assignment, "questions"), "slug")
+    """One assignment's: its questions, its category, its times, its group size."""
+    problems = _question_problems(where, assignment)
     category = assignment.get("category")
     if isinstance(category, str) and category not in declared:
         known = ", ".join(declared) or "none are declared"
@@ -79,6 +79,23 @@ def _assignment_problems(
         problems.append(f"{where}.group_size: only allowed with group = true")
     if group is True and "group_size" not in assignment:
         problems.append(f"{where}.group_size: required when group = true")
+    return problems
+
+
+def _question_problems(where: str, assignment: dict[str, Any]) -> list[str]:
+    """Question slugs are unique; questions fed by tests need the assignment's autograder."""
+    questions = _items(assignment, "questions")
+    problems = _duplicates(f"{where}.questions", questions, "slug")
+    if "autograder" in assignment:
+        return problems
+    for index, question in enumerate(questions):
+        tests = question.get("tests")
+        if isinstance(tests, list) and tests:  # an empty list feeds nothing
+            label = item_label("questions", question, index)
+            problems.append(
+                f"{where}.questions{label}.tests: tests feed a question from the autograder; "
+                "this assignment has none"
+            )
     return problems
 
 

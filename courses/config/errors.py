@@ -60,10 +60,15 @@ _MESSAGES = {
     "less_than_equal": "must be at most {le}",
     "string_too_short": "must not be empty",
     "string_too_long": "must be at most {max_length} characters",
+    "too_long": "must have at most {max_length} items, not {actual_length}",
     "decimal_max_places": "must have at most {decimal_places} decimal places",
     "decimal_max_digits": "must have at most {max_digits} digits",
     "finite_number": "must be a finite number",
 }
+
+
+# Reasons that do not end in ", not <the value>" (they have none, or name it already).
+_NO_VALUE_SHOWN = ("extra_forbidden", "missing", "model_type", "dict_type", "list_type", "too_long")
 
 
 def reason(error: ErrorDetails) -> str:
@@ -73,7 +78,7 @@ def reason(error: ErrorDetails) -> str:
         return f"must be {ctx.get('expected', 'one of the allowed values')}, not {_show(error)}"
     if kind in _MESSAGES:
         reason = _MESSAGES[kind].format(**ctx)
-        if kind not in ("extra_forbidden", "missing", "model_type", "dict_type", "list_type"):
+        if kind not in _NO_VALUE_SHOWN:
             reason += f", not {_show(error)}"
         return reason
     return error["msg"].replace("Input should be", "must be")

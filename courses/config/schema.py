@@ -26,6 +26,7 @@ from courses.config.fields import (
     PositiveCount,
     Requirement,
     Slug,
+    TestGlobs,
     Text,
     Timezone,
     Title,
@@ -95,9 +96,13 @@ class AutograderConfig(_Table):
 
 
 class QuestionConfig(_Table):
+    """A question: its ``tests`` are fnmatch globs on the names of the autograder's tests whose
+    scores feed it (none: staff grade it). See ``grading.scoring``."""
+
     slug: Slug
     points: Points
     title: Text = ""
+    tests: TestGlobs = Field(default_factory=list)
     undergraduate: Requirement = "required"
     graduate: Requirement = "required"
 

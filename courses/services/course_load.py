@@ -2,14 +2,15 @@
 
 The write goes one kind of row at a time (the course, its sections, categories, assignments
 with their questions), then removes what the file no longer lists, dependents first; every
-step counts into one :class:`_Tally`.
+step counts into one :class:`_Tally`, which also notes the assignments whose scoring changed
+(``courses.hooks.assignments_changed`` names them, so that grading recomputes their grades).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from courses import config as course_config
+from courses.hooks import assignments_changed
 from courses.models import Assignment, Category, Course, Question, Section
 from courses.services.reporting import FileRefused, plural
 
@@ -64,6 +66,8 @@ class _Tally:
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+    # Assignments whose points or questions changed (new ones included).
+    rescored: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -112,6 +116,7 @@ def _course_write(cfg: course_config.CourseConfig) -> LoadReport:
     tally = _Tally()
     course = _course_upsert(cfg.course, tally)
     rows = _Rows.of(course)
+    existing = {a.pk for a in rows.assignments.values()}
     _sections_upsert(course, cfg.sections, rows, tally)
     _categories_upsert(course, cfg.categories, rows, tally)
     for position, item in enumerate(cfg.assignments):
@@ -119,9 +124,12 @@ def _course_write(cfg: course_config.CourseConfig) -> LoadReport:
         _questions_upsert(assignment, item.questions, rows, tally)
     problems: list[str] = []
     for row, name in _unlisted(cfg, rows):
-        _delete(row, name, tally, problems)
+        if _delete(row, name, tally, problems) and isinstance(row, Question):
+            tally.rescored.add(row.assignment_id)
     if problems:
         raise CourseConfigRefused(problems)  # rolls the whole load back
+    if rescored := sorted(tally.rescored & existing):  # new assignments have no grades yet
+        assignments_changed.send(sender=Assignment, assignment_ids=rescored)
     return LoadReport(
         course_slug=course.slug,
         sections=len(cfg.sections),
@@ -199,9 +207,11 @@ def _assignment_upsert(
     grader = item.autograder or course_config.AutograderConfig.model_construct(
         bundle="", queue="cpu", timeout_s=600, memory_mb=768
     )
-    rows.assignments[item.slug] = _upsert(
+    before = rows.assignments.get(item.slug)
+    old_points = None if before is None else before.points
+    row = rows.assignments[item.slug] = _upsert(
         Assignment,
-        rows.assignments.get(item.slug),
+        before,
         {
             "course_id": course.pk,
             "slug": item.slug,
@@ -226,7 +236,9 @@ def _assignment_upsert(
         },
         tally,
     )
-    return rows.assignments[item.slug]
+    if row.points != old_points:
+        tally.rescored.add(row.pk)
+    return row
 
 
 def _questions_upsert(
@@ -237,20 +249,30 @@ def _questions_upsert(
 ) -> None:
     for position, question in enumerate(items):
         key = (assignment.pk, question.slug)
+        before = rows.questions.get(key)
+        scoring = None if before is None else _question_scoring(before)
         rows.questions[key] = _upsert(
             Question,
-            rows.questions.get(key),
+            before,
             {
                 "assignment_id": assignment.pk,
                 "slug": question.slug,
                 "title": question.title,
                 "points": question.points,
+                "tests": list(question.tests),
                 "undergraduate": question.undergraduate,
                 "graduate": question.graduate,
                 "position": position,
             },
             tally,
         )
+        if scoring != _question_scoring(rows.questions[key]):
+            tally.rescored.add(assignment.pk)
+
+
+def _question_scoring(question: Question) -> tuple[Any, ...]:
+    """What of a question its grades depend on: its points, its tests and their order."""
+    return (question.points, list(question.tests), question.position)
 
 
 def _unlisted(cfg: course_config.CourseConfig, rows: _Rows) -> list[tuple[models.Model, str]]:
@@ -304,8 +326,8 @@ def _upsert(model: type[M], row: M | None, values: dict[str, Any], tally: _Tally
     return row
 
 
-def _delete(row: models.Model, name: str, tally: _Tally, problems: list[str]) -> None:
-    """Deletes a row the file no longer lists, or notes why it cannot go.
+def _delete(row: models.Model, name: str, tally: _Tally, problems: list[str]) -> bool:
+    """Deletes a row the file no longer lists (True), or notes why it cannot go (False).
 
     Refused where something protects it, and where deleting it would take anything beyond the
     config's own rows with it (an extension, a submission, a grade): removing an assignment
@@ -319,16 +341,17 @@ def _delete(row: models.Model, name: str, tally: _Tally, problems: list[str]) ->
             exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         )
         problems.append(f"{refusal}: still referred to by {_describe(blockers)}")
-        return
+        return False
     except IntegrityError as exc:
         problems.append(f"{refusal}: {exc}")
-        return
+        return False
     others = {label: n for label, n in per_model.items() if n and label not in _CONFIG_MODELS}
     if others:
         listed = ", ".join(f"{n} {label}" for label, n in sorted(others.items()))
         problems.append(f"{refusal}: that would also delete {listed}")
-        return
+        return False
     tally.deleted += sum(per_model.values())
+    return True
 
 
 def _describe(objects: Iterable[models.Model], limit: int = 5) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +15,7 @@ import pytest
 from django.core.management import call_command
 
 from courses.models import Assignment, Course, Enrollment
+from grading import scoring
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 NY = ZoneInfo("America/New_York")
@@ -114,3 +119,119 @@ def test_loading_the_demo_twice_changes_nothing(demo, capsys):
     capsys.readouterr()
     call_command("load_course", str(DEMO / "cs7643-sp21.toml"))
     assert "created 0, updated 0, deleted 0" in capsys.readouterr().out
+
+
+# --- questions and their autograders ---------------------------------------------------------
+
+AUTOGRADED = ["ps0", "hw1", "hw2", "hw3", "hw4", "hw5"]
+
+
+def questions_of(demo, slug):
+    return list(Assignment.objects.get(course=demo, slug=slug).questions.all())
+
+
+def test_every_autograded_assignment_has_its_own_bundle_folder(demo):
+    bundles = dict(
+        Assignment.objects.filter(course=demo)
+        .exclude(autograder_bundle="")
+        .values_list("slug", "autograder_bundle")
+    )
+    assert sorted(bundles) == sorted(AUTOGRADED)
+    for slug, bundle in bundles.items():
+        assert Path(bundle) == (DEMO / "autograders" / slug).resolve()
+        for name in ["run_autograder", "setup.sh"]:
+            assert os.access(Path(bundle, name), os.X_OK), (slug, name)
+        assert Path(bundle, "grade.py").is_file()
+
+
+def test_homework_questions(demo):
+    shown = {
+        slug: [(q.slug, q.title, q.points, q.tests) for q in questions_of(demo, slug)]
+        for slug in ["hw1", "hw2", "hw3", "hw4", "hw5"]
+    }
+
+    def qs(q1, q2, ec1, written=True):
+        return [
+            ("q1", q1[0], Decimal(q1[1]), ["q1*"]),
+            ("q2", q2[0], Decimal(q2[1]), ["q2*"]),
+            *([("q3", "Problem set: written answers", Decimal(30), [])] if written else []),
+            ("ec1", f"{ec1} (extra credit for 4803, required for 7643)", Decimal(10), ["ec1*"]),
+        ]
+
+    assert shown == {
+        "hw1": qs(("Linear layer", 35), ("Backpropagation", 35), "ReLU"),
+        "hw2": qs(("Convolution", 40), ("Max pooling", 30), "Zero padding"),
+        "hw3": qs(("Saliency maps", 30), ("Style transfer losses", 40), "Total variation loss"),
+        "hw4": qs(("Recurrent cell", 30), ("Attention", 40), "Causal masking"),
+        "hw5": qs(
+            ("Q-learning update", 60), ("Epsilon-greedy policy", 40), "Double Q-learning", False
+        ),
+    }
+
+
+def test_homeworks_are_out_of_100_with_10_extra(demo):
+    for slug in ["hw1", "hw2", "hw3", "hw4", "hw5"]:
+        questions = questions_of(demo, slug)
+        required = sum(q.points for q in questions if q.undergraduate == "required")
+        extra = sum(q.points for q in questions if q.undergraduate == "extra_credit")
+        assert (required, extra) == (100, 10), slug
+        assert all(q.graduate == "required" for q in questions)
+
+
+def test_ps0_and_the_project_have_no_questions(demo):
+    # PS0 takes the autograder's whole score; the project is graded by staff.
+    for slug in ["ps0", "project"]:
+        assignment = Assignment.objects.get(course=demo, slug=slug)
+        assert (assignment.points, questions_of(demo, slug)) == (100, [])
+
+
+def specs_of(demo, slug):
+    """The assignment's questions as grading.scoring reads them."""
+    specs = [
+        scoring.QuestionSpec(q.slug, q.points, tuple(q.tests)) for q in questions_of(demo, slug)
+    ]
+    return specs or scoring.implicit(Assignment.objects.get(course=demo, slug=slug).points)
+
+
+def grade_sample(slug, tmp_path):
+    """The sample solution's results.json, graded by the assignment's bundle."""
+    out = tmp_path / f"{slug}.json"
+    subprocess.run(
+        [sys.executable, DEMO / "autograders" / slug / "grade.py", DEMO / "solutions" / slug, out],
+        check=True,
+        timeout=60,
+    )
+    return json.loads(out.read_text())["tests"]
+
+
+@pytest.mark.parametrize("slug", AUTOGRADED)
+def test_every_bundle_test_feeds_a_question_its_points_can_hold(demo, slug, tmp_path):
+    specs = specs_of(demo, slug)
+    tests = [
+        scoring.TestScore(t["name"], t["max_score"], t["max_score"])
+        for t in grade_sample(slug, tmp_path)
+    ]
+    # Full marks on every test fill every autograded question exactly, and need no review.
+    assert scoring.review_reasons(specs, tests, sum(t.score for t in tests)) == []
+    full = scoring.autograded_parts(specs, tests, sum(t.score for t in tests))
+    assert full == {q.slug: q.points if q.tests else None for q in specs}
+
+
+SAMPLE_SCORES = {
+    "ps0": {"": 100},
+    "hw1": {"q1": 35, "q2": 25, "q3": None, "ec1": 10},
+    "hw2": {"q1": 40, "q2": 30, "q3": None, "ec1": 10},
+    "hw3": {"q1": 30, "q2": 20, "q3": None, "ec1": 0},
+    "hw4": {"q1": 30, "q2": 30, "q3": None, "ec1": 10},
+    "hw5": {"q1": 30, "q2": 40, "ec1": 0},
+}
+
+
+@pytest.mark.parametrize("slug", AUTOGRADED)
+def test_the_sample_solutions_get_full_and_partial_credit(demo, slug, tmp_path):
+    specs = specs_of(demo, slug)
+    results = grade_sample(slug, tmp_path)
+    tests = [scoring.TestScore(t["name"], t["score"], t["max_score"]) for t in results]
+    parts = scoring.autograded_parts(specs, tests, sum(t.score for t in tests))
+    expected = SAMPLE_SCORES[slug]
+    assert parts == {q: None if v is None else Decimal(v) for q, v in expected.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from courses.hooks import assignments_changed
 from courses.models import Assignment, Category, Course, Question, Section
 from courses.services import CourseConfigRefused, LoadReport, course_load
 from tests.factories import EnrollmentFactory, ExtensionFactory
@@ -182,6 +184,12 @@ def test_good_config_questions_in_file_order(loaded_assignments: dict[str, Assig
     ]
 
 
+def test_good_config_question_tests(loaded_assignments: dict[str, Assignment]) -> None:
+    # q1 is fed by the autograder tests its globs match; the others are graded by staff.
+    tests = {q.slug: q.tests for q in loaded_assignments["hw1"].questions.all()}
+    assert tests == {"q1": ["q1 *", "backprop*"], "q2": [], "ec1": []}
+
+
 def test_good_config_an_assignment_in_summer_time_with_defaults(
     loaded_assignments: dict[str, Assignment],
 ) -> None:
@@ -251,6 +259,14 @@ def test_an_edited_file_updates_just_what_changed(workdir: Path) -> None:
     assert Category.objects.get(slug="homework").weight == Decimal(60)
 
 
+# HW1's first two questions as the good config writes them.
+Q1 = (
+    '[[assignments.questions]]\nslug = "q1"\ntitle = "Backpropagation"\npoints = 10\n'
+    'tests = ["q1 *", "backprop*"]   # the autograder tests whose scores feed q1\n'
+)
+Q2 = '[[assignments.questions]]\nslug = "q2"\npoints = 12.5\n'
+
+
 def test_removed_rows_are_deleted_and_new_ones_created(workdir: Path) -> None:
     course_load(path=write(workdir, GOOD_TEXT))
     hw1_id = Assignment.objects.get(slug="hw1").pk
@@ -262,10 +278,8 @@ def test_removed_rows_are_deleted_and_new_ones_created(workdir: Path) -> None:
             '[[assignments.questions]]\nslug = "q3"\npoints = 7\n',
         ),
         (
-            '[[assignments.questions]]\nslug = "q1"\ntitle = "Backpropagation"\npoints = 10\n\n'
-            '[[assignments.questions]]\nslug = "q2"\npoints = 12.5\n',
-            '[[assignments.questions]]\nslug = "q2"\npoints = 12.5\n\n'
-            '[[assignments.questions]]\nslug = "q1"\ntitle = "Backpropagation"\npoints = 10\n',
+            f"{Q1}\n{Q2}",
+            f"{Q2}\n{Q1}",
         ),
         # The second section goes.
         ('[[sections]]\ncode = "CS7643"\nlevel = "graduate"\ncapacity = 150\n', ""),
@@ -357,9 +371,182 @@ def test_a_zip_bundle_is_accepted(workdir: Path) -> None:
     assert Assignment.objects.get(slug="hw2").autograder_bundle == str(workdir / "hw2.zip")
 
 
+# --- assignments_changed: the assignments whose grades may need recomputing ------------------
+
+
+@pytest.fixture
+def sent() -> Iterator[list[list[int]]]:
+    """The ``assignment_ids`` of every ``assignments_changed`` sent during the test."""
+    calls: list[list[int]] = []
+
+    def receiver(sender: type[Assignment], assignment_ids: list[int], **kwargs: Any) -> None:
+        assert sender is Assignment
+        calls.append(assignment_ids)
+
+    assignments_changed.connect(receiver, weak=False)
+    yield calls
+    assignments_changed.disconnect(receiver)
+
+
+def ids(*slugs: str) -> list[int]:
+    return sorted(Assignment.objects.get(slug=slug).pk for slug in slugs)
+
+
+def test_a_first_load_sends_no_assignments_changed(sent: list[list[int]]) -> None:
+    course_load(path=GOOD)
+
+    assert sent == []
+
+
+def test_an_unchanged_second_load_sends_no_assignments_changed(sent: list[list[int]]) -> None:
+    course_load(path=GOOD)
+    course_load(path=GOOD)
+
+    assert sent == []
+
+
+def test_changed_question_tests_send_their_assignment(workdir: Path, sent: list[list[int]]) -> None:
+    course_load(path=write(workdir, GOOD_TEXT))
+
+    report = course_load(path=write(workdir, edit((TESTS_LINE, 'tests = ["q1 *"]'))))
+
+    assert sent == [ids("hw1")]
+    assert Question.objects.get(slug="q1").tests == ["q1 *"]
+    assert (report.updated, report.unchanged) == (1, 14)
+
+
+def test_changed_question_points_send_their_assignment(
+    workdir: Path, sent: list[list[int]]
+) -> None:
+    course_load(path=write(workdir, GOOD_TEXT))
+
+    course_load(path=write(workdir, edit(("points = 12.5", "points = 15"))))
+
+    assert sent == [ids("hw1")]
+
+
+def test_changed_assignment_points_send_that_assignment(
+    workdir: Path, sent: list[list[int]]
+) -> None:
+    course_load(path=write(workdir, GOOD_TEXT))
+
+    course_load(path=write(workdir, edit(("grace_days = 3\n", "grace_days = 3\npoints = 90\n"))))
+
+    assert sent == [ids("hw2")]
+
+
+def test_reordered_questions_send_their_assignment(workdir: Path, sent: list[list[int]]) -> None:
+    # A test matching several questions feeds the first: the order is part of the scoring.
+    course_load(path=write(workdir, GOOD_TEXT))
+
+    course_load(path=write(workdir, edit((f"{Q1}\n{Q2}", f"{Q2}\n{Q1}"))))
+
+    assert sent == [ids("hw1")]
+
+
+def test_an_added_question_sends_its_assignment(workdir: Path, sent: list[list[int]]) -> None:
+    course_load(path=write(workdir, GOOD_TEXT))
+    edited = edit(
+        (
+            "grace_days = 3\n",
+            'grace_days = 3\n\n[[assignments.questions]]\nslug = "q1"\npoints = 100\n',
+        )
+    )
+
+    course_load(path=write(workdir, edited))
+
+    assert sent == [ids("hw2")]
+
+
+def test_a_removed_question_sends_its_assignment(workdir: Path, sent: list[list[int]]) -> None:
+    course_load(path=write(workdir, GOOD_TEXT))
+
+    course_load(path=write(workdir, edit((Q2, ""))))
+
+    assert sent == [ids("hw1")]
+    assert not Question.objects.filter(slug="q2").exists()
+
+
+def test_several_changed_assignments_are_sent_once_in_id_order(
+    workdir: Path, sent: list[list[int]]
+) -> None:
+    course_load(path=write(workdir, GOOD_TEXT))
+    edited = edit(
+        ("grace_days = 3\n", "grace_days = 3\npoints = 90\n"),
+        ("points = 12.5", "points = 15"),
+        (TESTS_LINE, 'tests = ["q1 *"]'),
+    )
+
+    course_load(path=write(workdir, edited))
+
+    assert sent == [ids("hw1", "hw2")]
+
+
+def test_a_new_assignment_is_not_sent(workdir: Path, sent: list[list[int]]) -> None:
+    # Its points and questions are new, but it has no grades to recompute.
+    course_load(path=write(workdir, GOOD_TEXT))
+    edited = GOOD_TEXT + (
+        '\n[[assignments]]\nslug = "hw9"\ntitle = "HW9"\ncategory = "homework"\n'
+        'due_at = 2021-04-16T23:59:00\n\n[[assignments.questions]]\nslug = "q1"\npoints = 5\n'
+    )
+
+    report = course_load(path=write(workdir, edited))
+
+    assert report.created == 2
+    assert sent == []
+
+
+def test_changes_outside_scoring_send_nothing(workdir: Path, sent: list[list[int]]) -> None:
+    course_load(path=write(workdir, GOOD_TEXT))
+    edited = edit(
+        ('title = "Backpropagation"', 'title = "Backpropagation through time"'),
+        ('undergraduate = "extra_credit"', 'undergraduate = "not_offered"'),
+        ('title = "HW1"', 'title = "HW1: Neural networks"'),
+        ("due_at = 2021-05-04T23:59:00", "due_at = 2021-05-06T23:59:00"),
+    )
+
+    report = course_load(path=write(workdir, edited))
+
+    assert report.updated == 4
+    assert sent == []
+
+
+def test_assignments_changed_is_sent_inside_the_load_transaction(workdir: Path) -> None:
+    # A receiver that fails takes the whole load back with it.
+    course_load(path=write(workdir, GOOD_TEXT))
+    before = snapshot()
+
+    def refuse(**kwargs: Any) -> None:
+        assert Question.objects.get(slug="q1").tests == ["q1 *"]  # written already
+        raise RuntimeError("the receiver failed")
+
+    assignments_changed.connect(refuse, weak=False)
+    try:
+        with pytest.raises(RuntimeError, match="the receiver failed"):
+            course_load(path=write(workdir, edit((TESTS_LINE, 'tests = ["q1 *"]'))))
+    finally:
+        assignments_changed.disconnect(refuse)
+
+    assert snapshot() == before
+
+
+def test_a_refused_load_sends_nothing(workdir: Path, sent: list[list[int]]) -> None:
+    course_load(path=write(workdir, GOOD_TEXT))
+    EnrollmentFactory(section=Section.objects.get(code="CS7643"), role="student")
+    edited = edit(
+        (TESTS_LINE, 'tests = ["q1 *"]'),
+        ('[[sections]]\ncode = "CS7643"\nlevel = "graduate"\ncapacity = 150\n', ""),
+    )
+
+    problems_of(write(workdir, edited))
+
+    assert sent == []
+
+
 # --- refusals --------------------------------------------------------------------------------
 
 HW2_BUNDLE = '[assignments.autograder]\nbundle = "autograders/hw1"'
+TESTS_LINE = 'tests = ["q1 *", "backprop*"]'
 
 BAD_CONFIGS = {
     "unknown key": (
@@ -540,6 +727,35 @@ BAD_CONFIGS = {
         ("collaboration = false", 'collaboration = "no"'),
         "assignments[ps0].collaboration: must be true or false, not 'no'",
     ),
+    "question tests not an array": (
+        (TESTS_LINE, 'tests = "q1 *"'),
+        "assignments[hw1].questions[q1].tests: must be an array",
+    ),
+    "an empty question test glob": (
+        (TESTS_LINE, 'tests = ["q1 *", ""]'),
+        "assignments[hw1].questions[q1].tests[2]: must not be empty",
+    ),
+    "a question test glob that is not a string": (
+        (TESTS_LINE, "tests = [1]"),
+        "assignments[hw1].questions[q1].tests[1]: must be a string, not 1",
+    ),
+    "a question test glob over 200 characters": (
+        (TESTS_LINE, f'tests = ["{"x" * 201}"]'),
+        "assignments[hw1].questions[q1].tests[1]: must be at most 200 characters",
+    ),
+    "more than 50 question test globs": (
+        (TESTS_LINE, f"tests = {[f'q1 {n}' for n in range(51)]}"),
+        "assignments[hw1].questions[q1].tests: must have at most 50 items, not 51",
+    ),
+    "question tests without an autograder": (
+        (
+            "readiness_threshold = 75\n",
+            'readiness_threshold = 75\n\n[[assignments.questions]]\nslug = "q1"\n'
+            'points = 100\ntests = ["q1 *"]\n',
+        ),
+        "assignments[ps0].questions[q1].tests: tests feed a question from the autograder; "
+        "this assignment has none",
+    ),
     "slug with a space": (
         ('slug = "cs7643-sp21"', 'slug = "cs7643 sp21"'),
         "course.slug: must be a slug",
@@ -603,6 +819,29 @@ def test_a_zip_bundle_needs_run_autograder(workdir: Path) -> None:
         f"assignments[hw2].autograder.bundle: {workdir.resolve()}/hw2.zip has no "
         "run_autograder at its top level"
     ]
+
+
+def test_fifty_question_test_globs_of_200_characters_are_accepted(workdir: Path) -> None:
+    globs = [f"{n:02d}".ljust(200, "*") for n in range(50)]
+    edited = edit((TESTS_LINE, f"tests = {globs}"))
+
+    course_load(path=write(workdir, edited))
+
+    assert Question.objects.get(slug="q1").tests == globs
+
+
+def test_empty_question_tests_need_no_autograder(workdir: Path) -> None:
+    edited = edit(
+        (
+            "readiness_threshold = 75\n",
+            'readiness_threshold = 75\n\n[[assignments.questions]]\nslug = "q1"\n'
+            "points = 100\ntests = []\n",
+        )
+    )
+
+    course_load(path=write(workdir, edited))
+
+    assert Question.objects.get(assignment__slug="ps0").tests == []
 
 
 def test_bonus_categories_stay_outside_the_sum(workdir: Path) -> None:

@@ -63,6 +63,7 @@ def test_bin_demo_serves_the_login_page_with_the_demo_course(tmp_path):
         # Sample work from the term, graded in-process by the sandbox at setup.
         assert "Sample: student4803 handed in ps0 (On time)" in out
         assert "Sample: student7643 handed in hw1 (In grace period)" in out
+        assert "Sample: grad2 handed in hw4 (On time)" in out
 
         # Log in as the undergraduate and see the course with its sections and deadlines.
         import http.cookiejar
@@ -86,6 +87,15 @@ def test_bin_demo_serves_the_login_page_with_the_demo_course(tmp_path):
         mine = json.loads(api.read())
         assert [s["timing"] for s in mine] == ["on_time"]
         assert mine[0]["autograde"]["status"] in {"done", "failed"}  # failed only without root
+        # HW5's tests feed its questions by name; the sample slips on a terminal step.
+        hw5 = opener.open(f"{base}/api/v1/courses/cs7643-sp21/assignments/hw5/submissions/")
+        autograde = json.loads(hw5.read())[0]["autograde"]
+        assert autograde["status"] in {"done", "failed"}
+        if autograde["status"] == "done":
+            scores = {t["name"]: t["score"] for t in autograde["tests"]}
+            assert scores["q1 q-learning update moves toward the target"] == 30
+            assert scores["q1 a terminal step does not bootstrap"] == 0
+            assert scores["q2 epsilon 1 explores every action"] == 20
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)

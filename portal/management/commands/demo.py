@@ -2,12 +2,15 @@
 runs it through bin/demo). Safe to run again: loading and importing are idempotent, and the
 sample submissions are made once.
 
-The course is Spring 2021, so every deadline has passed; a few sample submissions, handed in
-"back then" through the same service as a real upload, are graded in-process (no Redis) by
-the same sandbox as a worker, so the first start shows real autograder results."""
+The course is Spring 2021, so every deadline has passed; a few sample submissions (``SAMPLES``,
+the files in ``demo/solutions/<assignment>/``), handed in "back then" through the same service
+as a real upload, are graded in-process (no Redis) by the same sandbox as a worker, with each
+assignment's own bundle in ``demo/autograders/<assignment>/``, so the first start shows real
+autograder results feeding the questions, some with full and some with partial credit."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,22 @@ DEMO_LOGINS = [
     ("sitin", "sitting in with the instructor's approval, CS7643"),
     ("sitin4803", "sitting in with the instructor's approval, CS4803"),
     ("admin", "site administrator (Django admin at /admin/)"),
+]
+
+
+_NY = ZoneInfo("America/New_York")
+# Sample work "back then": (who, which assignment, when, in New York). The files handed in are
+# those in demo/solutions/<assignment>/, answers with a few deliberate slips so that the
+# autograded questions show full and partial credit.
+SAMPLES = [
+    ("student4803", "ps0", datetime(2021, 1, 20, 21, 15, tzinfo=_NY)),  # on time
+    ("waitlisted", "ps0", datetime(2021, 1, 21, 9, 30, tzinfo=_NY)),  # late PS0
+    ("student7643", "hw1", datetime(2021, 2, 13, 10, 0, tzinfo=_NY)),  # in grace
+    # HW2-HW4 are on the GPU queue; their demo bundles are pure Python and run on a CPU.
+    ("student7643", "hw2", datetime(2021, 3, 5, 22, 0, tzinfo=_NY)),
+    ("ugrad2", "hw3", datetime(2021, 3, 26, 20, 30, tzinfo=_NY)),
+    ("grad2", "hw4", datetime(2021, 4, 16, 23, 0, tzinfo=_NY)),
+    ("student4803", "hw5", datetime(2021, 4, 27, 18, 0, tzinfo=_NY)),  # on time
 ]
 
 
@@ -82,42 +101,19 @@ class Command(BaseCommand):
         """Work handed in during the term, graded now (in-process without Redis)."""
         if Submission.objects.filter(course__slug=DEMO_COURSE).exists():
             return
-        ny = ZoneInfo("America/New_York")
-        samples = [
-            (
-                "student4803",
-                "ps0",
-                "solution.py",
-                datetime(2021, 1, 20, 21, 15, tzinfo=ny),
-            ),  # on time
-            (
-                "waitlisted",
-                "ps0",
-                "solution.py",
-                datetime(2021, 1, 21, 9, 30, tzinfo=ny),
-            ),  # late PS0
-            ("student7643", "hw1", "model.py", datetime(2021, 2, 13, 10, 0, tzinfo=ny)),  # in grace
-            # HW2 is on the GPU queue; its PyTorch-style bundle also runs on a CPU.
-            ("student7643", "hw2", "model.py", datetime(2021, 3, 5, 22, 0, tzinfo=ny)),
-            (
-                "student4803",
-                "hw5",
-                "solution.py",
-                datetime(2021, 4, 27, 18, 0, tzinfo=ny),
-            ),  # on time
-        ]
-        for username, slug, filename, local in samples:
+        for username, slug, local in SAMPLES:
             enrollment = Enrollment.objects.select_related("course", "user").get(
                 course__slug=DEMO_COURSE, user__username=username
             )
             assignment = Assignment.objects.select_related("course").get(
                 course__slug=DEMO_COURSE, slug=slug
             )
-            with open(DEMO_DIR / "solutions" / filename, "rb") as fh:
+            paths = sorted(p for p in (DEMO_DIR / "solutions" / slug).iterdir() if p.is_file())
+            with ExitStack() as stack:
                 result = submission_create(
                     enrollment=enrollment,
                     assignment=assignment,
-                    files=[(fh, filename)],
+                    files=[(stack.enter_context(p.open("rb")), p.name) for p in paths],
                     received_at=local,
                 )
             sub = result.submission

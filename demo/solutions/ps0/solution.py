@@ -1,4 +1,4 @@
-"""A correct PS0 answer for trying the demo."""
+"""A sample PS0 answer for the demo: every part right."""
 
 import math
 
