@@ -14,6 +14,9 @@ class GradingConfig(AppConfig):
         from submissions import hooks as submission_hooks
 
         course_hooks.register(hooks.LIST_EXTENSION)
+        course_hooks.assignments_changed.connect(
+            hooks.on_assignments_changed, dispatch_uid="grading.rescore"
+        )
         submission_hooks.register(hooks.EXTENSION)
         submission_hooks.submission_stored.connect(
             hooks.on_submission_stored, dispatch_uid="grading.job_enqueue"

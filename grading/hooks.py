@@ -145,3 +145,12 @@ class AssignmentListGrades:
 
 
 LIST_EXTENSION = AssignmentListGrades()
+
+
+def on_assignments_changed(sender: object, *, assignment_ids: list[int], **_: Any) -> None:
+    """The course config changed how these assignments are scored (their points, their
+    questions' points or tests): every existing grade of theirs is recomputed, in the same
+    transaction as the load (source "staff", with the reason in the history's detail), and
+    the rows of questions that no longer exist go (their history with them)."""
+    for assignment in Assignment.objects.filter(pk__in=assignment_ids):
+        services.grades_rescore(assignment=assignment)

@@ -25,6 +25,7 @@ from grading.services.grades import (
     graded_students,
     grades_from_result,
     grades_recompute,
+    grades_rescore,
     result_accept,
 )
 from grading.services.jobs import (
@@ -63,6 +64,7 @@ __all__ = [
     "grades_from_result",
     "grades_recompute",
     "grades_release",
+    "grades_rescore",
     "grades_unrelease",
     "job_claim",
     "job_enqueue",

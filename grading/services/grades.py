@@ -367,3 +367,28 @@ def result_accept(*, enrollment: Enrollment, job_id: int, now: datetime) -> Grad
             detail=f"result of submission #{submission.number} accepted",
         )
     return result
+
+
+def grades_rescore(*, assignment: Assignment) -> int:
+    """Recomputes every grade of the assignment after its scoring changed (the course config:
+    its points, its questions' points or tests): rows of questions that no longer exist are
+    removed; the others are recomputed from the stored results. Returns how many students."""
+    slugs = {q.slug for q in question_specs(assignment)}
+    with transaction.atomic():
+        stale = Grade.objects.filter(assignment=assignment).exclude(question__in=slugs | {""})
+        stale.delete()
+        if "" not in slugs:  # graded by question now: the whole row keeps only `excused`
+            Grade.objects.filter(assignment=assignment, question="").update(
+                points=None, autograded=None, override=None, adjustment=0, needs_review=False
+            )
+        user_ids = set(
+            Grade.objects.filter(assignment=assignment).values_list("student_id", flat=True)
+        )
+        if user_ids:
+            grades_recompute(
+                assignment=assignment,
+                user_ids=user_ids,
+                source=GradeChange.Source.STAFF,
+                detail="the course's configuration of this assignment changed",
+            )
+    return len(user_ids)

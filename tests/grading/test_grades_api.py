@@ -33,6 +33,7 @@ from tests.factories import (
     QuestionFactory,
     SectionFactory,
 )
+from tests.grading.conftest import autograde
 
 pytestmark = pytest.mark.django_db
 
@@ -822,3 +823,26 @@ def test_the_gradebook_query_count_is_flat(
         counts.append((len(read_csv(r)) - 2, len(ctx)))
     assert [c[0] for c in counts] == [5, 200]
     assert counts[0][1] == counts[1][1], counts
+
+
+def test_a_config_change_of_the_questions_rescores_the_grades(
+    student: Any, assignment: Any, media: Any, published: list[int]
+) -> None:
+    from courses.hooks import assignments_changed
+
+    q1 = QuestionFactory(assignment=assignment, slug="q1", points=D(10), tests=["q1*"])
+    old = QuestionFactory(assignment=assignment, slug="old", points=D(5))
+    autograde(assignment, student, {"q1": "8"})
+    services.grade_set(
+        by=None, assignment=assignment, student=student.user, question="old", points=3
+    )
+    q1.points = D(6)  # the config now gives q1 6 points, and drops "old"
+    q1.save()
+    old.delete()
+    assignments_changed.send(sender=Assignment, assignment_ids=[assignment.pk])
+    rows = {g.question: g for g in Grade.objects.filter(student=student.user)}
+    assert set(rows) == {"q1"}
+    assert rows["q1"].points == D(6) and rows["q1"].autograded == D(8)
+    assert (
+        rows["q1"].changes.last().detail == "the course's configuration of this assignment changed"
+    )

@@ -277,7 +277,7 @@ def upload_to_hw1() -> Bundle:
 def test_load_course_stores_one_bundle_version_per_assignment(media, capsys):
     load_course(DEMO)
     assert "New autograder versions: ps0" in capsys.readouterr().out
-    # Two bundle folders, shared by six assignments: one version per assignment.
+    # Six bundle folders, one per autograded assignment.
     assert Bundle.objects.filter(active=True).count() == 6
     load_course(DEMO)
     assert Bundle.objects.count() == 6  # nothing new the second time
@@ -295,6 +295,6 @@ def test_a_changed_bundle_folder_in_the_config_replaces_an_upload(media, tmp_pat
     uploaded = upload_to_hw1()
     copy = tmp_path / "course"
     shutil.copytree(DEMO, copy)
-    (copy / "autograders" / "pytorch_style" / "extra.txt").write_text("new")
+    (copy / "autograders" / "hw1" / "extra.txt").write_text("new")
     load_course(copy)
     assert services.active_bundle(assignment=uploaded.assignment).source == "config"

@@ -152,11 +152,13 @@ def submit(enrollment, assignment, name="solution.py", data=b"x = 1\n"):
 def test_a_submission_is_graded_end_to_end(workers, student, assignment, tmp_path):
     services._bundle_store(
         assignment=assignment,
-        data=services._zip_folder(DEMO / "autograders" / "python"),
+        data=services._zip_folder(DEMO / "autograders" / "ps0"),
         source="config",
     )
     workers()
-    sub = submit(student, assignment, data=(DEMO / "solutions" / "solution.py").read_bytes())
+    sub = submit(
+        student, assignment, data=(DEMO / "solutions" / "ps0" / "solution.py").read_bytes()
+    )
     job = GradingJob.objects.get(submission=sub)
     wait_for(
         lambda: GradingJob.objects.get(pk=job.pk).state in ("done", "failed"),

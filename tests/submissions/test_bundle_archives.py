@@ -89,7 +89,7 @@ def test_a_stored_bundle_with_a_bare_mode_is_accepted():
     assert check_bundle_archive(stored_bundle()) == ("run_autograder", "setup.sh")
 
 
-@pytest.mark.parametrize("name", ["python", "pytorch_style"])
+@pytest.mark.parametrize("name", ["ps0", "hw1", "hw2", "hw3", "hw4", "hw5"])
 def test_the_demo_autograders_are_accepted(name: str):
     members = check_bundle_archive(demo_bundle(name))
     assert "run_autograder" in members
