@@ -131,3 +131,17 @@ def test_the_gradebook_page_filters_and_links_a_csv_per_section(
     assert "gradebook.csv?section=CS4803" in html and "gradebook.csv?section=CS7643" in html
     client.force_login(student.user)
     assert client.get(f"/courses/{course.slug}/gradebook/").status_code == 404
+
+
+def test_the_review_list_query_count_is_flat(api_client, course, sections, ta, assignment) -> None:
+    api_client.force_authenticate(ta.user)
+    url = f"/api/v1/courses/{course.slug}/assignments/{assignment.slug}/review/"
+    counts = []
+    for n in (2, 12):
+        for _ in range(n - len(counts) * 2):
+            autograde(assignment, EnrollmentFactory(section=sections["CS4803"]), "500")
+        with CaptureQueriesContext(connection) as ctx:
+            r = api_client.get(url)
+        assert r.status_code == 200 and len(r.json()) == n
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
