@@ -325,6 +325,12 @@ def _counted_points(assignment: AssignmentPolicy, score: Score | None) -> Decima
     return _clamp(score.points, assignment.max_points, assignment.extra_credit_points)
 
 
+def assignment_grade(assignment: AssignmentPolicy, score: Score | None) -> AssignmentGrade:
+    """One assignment's grade as :func:`final_grade` reports it once released (rules 2 to 5),
+    whether or not it is released: for staff, who see every grade."""
+    return _grade_assignment(assignment, score, Fraction(assignment.max_points), _Tally())
+
+
 def _grade_assignment(
     assignment: AssignmentPolicy, score: Score | None, maximum: Fraction, tally: _Tally
 ) -> AssignmentGrade:

@@ -147,31 +147,31 @@ class _Book:
         self.assignments = list(course_assignments(course_id))
         self.categories = _category_policies(course_id)
         self.released = {a.pk: grades_released(a, now) for a in self.assignments}
-        self._policies: dict[str | None, tuple[list[gradebook.AssignmentPolicy], ...]] = {}
+        self._policies: dict[str | None, list[gradebook.AssignmentPolicy]] = {}
 
-    def policies(self, level: str | None) -> tuple[list[gradebook.AssignmentPolicy], ...]:
-        """At a level: the policies as released, and as if all were (for staff's cells)."""
+    def policies(self, level: str | None) -> list[gradebook.AssignmentPolicy]:
+        """The assignments' policies at a level (computed once per level)."""
         if level not in self._policies:
-            self._policies[level] = (
-                [
-                    _assignment_policy(a, level, released=self.released[a.pk])
-                    for a in self.assignments
-                ],
-                [_assignment_policy(a, level, released=True) for a in self.assignments],
-            )
+            self._policies[level] = [
+                _assignment_policy(a, level, released=self.released[a.pk]) for a in self.assignments
+            ]
         return self._policies[level]
 
     def row(self, enrollment: Enrollment, grades: GradesByAssignment) -> StudentRow:
-        actual, every = self.policies(_level(enrollment))
+        policies = self.policies(_level(enrollment))
         scores = {}
         for a in self.assignments:
             points, excused = student_points(grades.get(a.pk, []))
             scores[a.slug] = gradebook.Score(points=points, excused=excused)
-        report = gradebook.final_grade(self.categories, actual, scores)
-        whole = gradebook.final_grade(self.categories, every, scores)
+        report = gradebook.final_grade(self.categories, policies, scores)
         cells = tuple(
-            self._cell(a, whole.assignment(a.slug), scores[a.slug], grades.get(a.pk, []))
-            for a in self.assignments
+            self._cell(
+                a,
+                gradebook.assignment_grade(p, scores[a.slug]),
+                scores[a.slug],
+                grades.get(a.pk, []),
+            )
+            for a, p in zip(self.assignments, policies, strict=True)
         )
         return StudentRow(enrollment=enrollment, cells=cells, report=report)
 

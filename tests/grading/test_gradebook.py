@@ -791,3 +791,26 @@ def test_when_every_category_counts_with_weights_summing_to_100_it_is_the_weight
         assert grade.counted is (c.weight > 0)
         weighted += Fraction(c.weight) * Fraction(grade.points) * 100 / Fraction(grade.max_points)
     assert report.final_percent == report.base_percent == g.round_percent(weighted / 100)
+
+
+@given(
+    maximum=st.decimals(min_value=0, max_value=200, places=2),
+    extra=st.decimals(min_value=0, max_value=20, places=2),
+    points=st.one_of(st.none(), st.decimals(min_value=-50, max_value=300, places=2)),
+    excused=st.booleans(),
+)
+def test_one_assignments_grade_is_what_the_report_says_of_it(maximum, extra, points, excused):
+    """assignment_grade (every surface's cell) agrees with final_grade's report once released."""
+    policy = AssignmentPolicy(
+        slug="hw1",
+        title="HW1",
+        category="homework",
+        max_points=maximum,
+        extra_credit_points=extra,
+        released=True,
+    )
+    score = Score(points=points, excused=excused)
+    report = final_grade(
+        [CategoryPolicy(slug="homework", weight=Decimal(100))], [policy], {"hw1": score}
+    )
+    assert g.assignment_grade(policy, score) == report.assignment("hw1")
