@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
@@ -43,7 +44,20 @@ def question_titles(*, assignments: Iterable[Assignment]) -> dict[tuple[int, str
     }
 
 
-def student_points(grades: Iterable[Grade]) -> tuple[Decimal | None, bool]:
+class GradeLike(Protocol):
+    """A grade row as adding up needs it (a Grade, or a lighter row of its fields)."""
+
+    @property
+    def question(self) -> str: ...
+
+    @property
+    def points(self) -> Decimal | None: ...
+
+    @property
+    def excused(self) -> bool: ...
+
+
+def student_points(grades: Iterable[GradeLike]) -> tuple[Decimal | None, bool]:
     """One student's points on one assignment from their grade rows there (each row's
     ``points`` computed by ``grading.scoring``), and whether they are excused: the sum over
     the questions (None while none is graded); without questions, the implicit question's.
