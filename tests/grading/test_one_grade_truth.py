@@ -6,12 +6,24 @@ model of what the grade must be."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from courses.models import Assignment
 from grading import services
@@ -364,3 +376,246 @@ SCENARIOS = [
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
 def test_every_surface_agrees_after_each_step(klass: Klass, scenario: Any) -> None:
     scenario(klass)
+
+
+# --- random sequences ------------------------------------------------------------------------
+
+SHAPES = {
+    "implicit": (),  # one implicit question worth 100, fed by the whole score
+    "questions": (
+        Q("q1", "10", ("q1 *",)),
+        Q("q2", "5"),  # graded by staff
+        Q("ec", "2", ("ec*",), undergraduate="extra_credit"),
+    ),
+}
+FORGED = {
+    "implicit": {"score": 999, "tests": [{"name": "t", "score": 999, "max_score": 1}]},
+    "questions": results_json(q1_a=(999, 1), ec=(1, 1)),
+}
+halves = st.integers(0, 10).map(lambda n: D(n) / 2)
+
+
+@dataclass
+class Outcome:
+    """A result the model knows: its job, the autograded part it gives each question, and
+    whether it waits for a review."""
+
+    job: int
+    parts: dict[str, Decimal | None]
+    flagged: bool
+    accepted: bool = False
+
+
+def clamp(value: Decimal, most: Decimal) -> Decimal:
+    return min(max(value, D(0)), most)
+
+
+class Model:
+    """What alice's grade must be, from what happened (the contract, written out again)."""
+
+    def __init__(self, shape: str) -> None:
+        self.shape = shape
+        questions = SHAPES[shape]
+        self.maxima = {q.slug: D(q.points) for q in questions} or {"": D(100)}
+        self.top = D(17) if questions else D(100)  # 15 required + 2 extra credit, or 100
+        self.subs: list[int] = []
+        self.chosen: int | None = None
+        self.results: dict[int, Outcome] = {}
+        self.override: dict[str, Decimal | None] = {}
+        self.adjustment: dict[str, Decimal] = {}
+        self.excused = False
+        self.released = False
+
+    @property
+    def counting(self) -> int | None:
+        return self.chosen or (self.subs[-1] if self.subs else None)
+
+    @property
+    def result(self) -> Outcome | None:
+        return self.results.get(self.counting) if self.counting else None
+
+    @property
+    def needs_review(self) -> bool:
+        return self.result is not None and self.result.flagged and not self.result.accepted
+
+    def question(self, slug: str) -> Decimal | None:
+        result, most = self.result, self.maxima[slug]
+        part = None if result is None or self.needs_review else result.parts[slug]
+        adjustment = self.adjustment.get(slug, D(0))
+        if self.override.get(slug) is not None:
+            return clamp(self.override[slug] or D(0), most)
+        if part is None and not adjustment:
+            return None
+        return clamp((part or D(0)) + adjustment, most)
+
+    @property
+    def points(self) -> Decimal | None:
+        if self.excused:
+            return None
+        graded = [p for p in map(self.question, self.maxima) if p is not None]
+        if not graded:
+            return D(0) if self.released else None
+        return clamp(sum(graded, D(0)), self.top)
+
+
+class GradeTruth(RuleBasedStateMachine):
+    """Alice's grade on one assignment under random operations; after each, every surface
+    agrees (``assert_agree``) and says what the model says. Each example runs in a
+    transaction that is rolled back: a fresh course every time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        self.k = make_klass()
+
+    def teardown(self) -> None:
+        transaction.set_rollback(True)
+        self.atomic.__exit__(None, None, None)
+
+    @initialize(
+        shape=st.sampled_from(sorted(SHAPES)),
+        score=st.integers(0, 200),
+        q1=st.tuples(halves, halves),
+        ec=halves,
+    )
+    def assignment(self, shape: str, score: int, q1: tuple[Decimal, Decimal], ec: Decimal) -> None:
+        """The assignment, and alice's first submission with its result."""
+        self.hw = make_assignment(self.k, "hw", questions=SHAPES[shape])
+        self.model = Model(shape)
+        self.submit()
+        self.honest_result(False, score, q1, ec)
+
+    def pick(self, index: int) -> int:
+        return self.model.subs[index % len(self.model.subs)]
+
+    def target(self, older: bool) -> int:
+        """The counting submission, or (``older``) the latest of the others, if any."""
+        others = [s for s in self.model.subs if s != self.model.counting]
+        sub = others[-1] if older and others else self.model.counting
+        assert sub is not None
+        return sub
+
+    @precondition(lambda self: len(self.model.subs) < 4)
+    @rule()
+    def submit(self) -> None:
+        self.model.subs.append(hand_in(self.k.alice, self.hw)["id"])
+
+    def _deliver(self, sub: int, raw: dict[str, Any], parts: dict[str, Any], flagged: bool) -> None:
+        job = deliver(sub, raw)
+        self.model.results[sub] = Outcome(job=job.pk, parts=parts, flagged=flagged)
+
+    @precondition(lambda self: self.model.subs)
+    @rule(older=st.booleans(), score=st.integers(0, 200), q1=st.tuples(halves, halves), ec=halves)
+    def honest_result(
+        self, older: bool, score: int, q1: tuple[Decimal, Decimal], ec: Decimal
+    ) -> None:
+        """A result for the counting submission, or for an older one (which changes nothing)."""
+        sub = self.target(older)
+        if self.model.shape == "implicit":
+            self._deliver(sub, {"score": score / 2}, {"": D(score) / 2}, flagged=False)
+            return
+        ec = min(ec, D(2))
+        raw = results_json(q1_a=(float(q1[0]), 5), q1_b=(float(q1[1]), 5), ec=(float(ec), 2))
+        self._deliver(sub, raw, {"q1": sum(q1), "q2": None, "ec": ec}, flagged=False)
+
+    @precondition(lambda self: self.model.subs)
+    @rule(older=st.booleans())
+    def forged_result(self, older: bool) -> None:
+        sub = self.target(older)
+        parts: dict[str, Decimal | None] = {"": D(999)}  # the 999 it claims
+        if self.model.shape == "questions":
+            parts = {"q1": D(999), "q2": None, "ec": D(1)}
+        self._deliver(sub, FORGED[self.model.shape], parts, flagged=True)
+
+    @precondition(
+        lambda self: any(r.flagged and not r.accepted for r in self.model.results.values())
+    )
+    @rule(data=st.data())
+    def accept_result(self, data: st.DataObject) -> None:
+        waiting = [r for r in self.model.results.values() if r.flagged and not r.accepted]
+        outcome = data.draw(st.sampled_from(waiting))
+        accept(self.k.ta, outcome.job)
+        outcome.accepted = True
+
+    @precondition(lambda self: self.model.subs)
+    @rule(index=st.integers(0, 3), staff=st.booleans())
+    def choose_submission(self, index: int, staff: bool) -> None:
+        sub = self.pick(index)
+        r = choose(self.k.ta if staff else self.k.alice, sub)
+        if not staff and self.model.released:
+            assert r.status_code == 409 and code_of(r) == "grades_released"
+            return
+        assert r.status_code == 200, r.content
+        self.model.chosen = sub
+
+    @rule(data=st.data(), removed=st.booleans())
+    def staff_override(self, data: st.DataObject, removed: bool) -> None:
+        slug = data.draw(st.sampled_from(sorted(self.model.maxima)))
+        most = self.model.maxima[slug]
+        points = None if removed else data.draw(st.integers(0, int(most) + 2).map(D))
+        r = grade(self.k.ta, self.k.alice, self.hw, question=slug, points=points)
+        if points is not None and points > most:
+            assert r.status_code == 400 and code_of(r) == "points_out_of_range"
+            return
+        assert r.status_code == 200, r.content
+        self.model.override[slug] = points
+
+    @rule(data=st.data())
+    def staff_adjustment(self, data: st.DataObject) -> None:
+        slug = data.draw(st.sampled_from(sorted(self.model.maxima)))
+        most = int(self.model.maxima[slug])
+        given = data.draw(st.integers(-most, most).map(D))
+        r = grade(self.k.ta, self.k.alice, self.hw, question=slug, adjustment=str(given))
+        assert r.status_code == 200, r.content
+        self.model.adjustment[slug] = given
+
+    @rule(excused=st.booleans())
+    def excuse(self, excused: bool) -> None:
+        assert grade(self.k.ta, self.k.alice, self.hw, excused=excused).status_code == 200
+        self.model.excused = excused
+
+    @precondition(lambda self: self.model.released and self.model.subs)
+    @rule(data=st.data(), scored=st.booleans())
+    def regrade_resolved(self, data: st.DataObject, scored: bool) -> None:
+        slug = data.draw(st.sampled_from(sorted(self.model.maxima)))
+        most = self.model.maxima[slug]
+        score = data.draw(st.integers(0, int(most) + 2).map(D)) if scored else None
+        request = ask_regrade(self.k.alice, self.model.counting or 0, slug)
+        r = resolve(self.k.ta, request, score)
+        if score is not None and score > most:
+            assert r.status_code == 400 and code_of(r) == "points_out_of_range"
+            return
+        assert r.status_code == 200, r.content
+        if score is not None:
+            self.model.override[slug] = score
+
+    @rule()
+    def release_grades(self) -> None:
+        release(self.k.instructor, self.hw)
+        self.model.released = True
+
+    @rule()
+    def unrelease_grades(self) -> None:
+        unrelease(self.k.instructor, self.hw)
+        self.model.released = False
+
+    @invariant()
+    def surfaces_agree_with_each_other_and_the_model(self) -> None:
+        (s,) = check(self.k, self.hw, self.k.alice)
+        m = self.model
+        assert (s.released, s.counting, s.excused) == (m.released, m.counting, m.excused)
+        assert (s.points, s.needs_review) == (m.points, m.needs_review)
+
+
+def test_every_surface_agrees_after_random_operations(media: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(services, "publish", lambda job: None)
+    run_state_machine_as_test(
+        GradeTruth,
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=10,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
