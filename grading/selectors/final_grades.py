@@ -20,6 +20,7 @@ from courses.models import (
     Category,
     Enrollment,
     Question,
+    Requirement,
 )
 from courses.selectors import extra_credit_points, max_points
 from grading import gradebook
@@ -148,7 +149,9 @@ def _grades_of(course_id: int, user_ids: Iterable[int]) -> dict[int, GradesByAss
     return by_student
 
 
-def _questions(assignment: Assignment, rows: list[GradeRow]) -> tuple[QuestionCell, ...]:
+def _questions(
+    assignment: Assignment, rows: list[GradeRow], level: str | None
+) -> tuple[QuestionCell, ...]:
     by_slug = {g.question: g for g in rows}
     return tuple(
         QuestionCell(
@@ -159,6 +162,7 @@ def _questions(assignment: Assignment, rows: list[GradeRow]) -> tuple[QuestionCe
             overridden=q.slug in by_slug and by_slug[q.slug].override is not None,
         )
         for q in assignment.questions.all()
+        if level is None or q.requirement_for(level) != Requirement.NOT_OFFERED
     )
 
 
@@ -180,8 +184,20 @@ class _Book:
             ]
         return self._policies[level]
 
+    def offered(self, a: Assignment, level: str | None, rows: list[GradeRow]) -> list[GradeRow]:
+        """The rows of the questions offered at the level: a question ``not_offered`` there
+        counts for nothing, whatever the autograder gave it."""
+        if level is None:
+            return rows
+        skip = {
+            q.slug for q in a.questions.all() if q.requirement_for(level) == Requirement.NOT_OFFERED
+        }
+        return [g for g in rows if g.question not in skip] if skip else rows
+
     def row(self, enrollment: Enrollment, grades: GradesByAssignment) -> StudentRow:
-        policies = self.policies(_level(enrollment))
+        level = _level(enrollment)
+        policies = self.policies(level)
+        grades = {a.pk: self.offered(a, level, grades.get(a.pk, [])) for a in self.assignments}
         scores = {}
         for a in self.assignments:
             points, excused = student_points(grades.get(a.pk, []))
@@ -195,6 +211,7 @@ class _Book:
                 released.get(a.slug) or gradebook.assignment_grade(p, scores[a.slug]),
                 scores[a.slug],
                 grades.get(a.pk, []),
+                level,
             )
             for a, p in zip(self.assignments, policies, strict=True)
         )
@@ -206,6 +223,7 @@ class _Book:
         grade: gradebook.AssignmentGrade,
         score: gradebook.Score,
         rows: list[GradeRow],
+        level: str | None,
     ) -> GradeCell:
         released = self.released[a.pk]
         ungraded = score.points is None and not score.excused
@@ -219,7 +237,7 @@ class _Book:
             excused=grade.excused,
             missing=grade.missing and released,
             needs_review=any(g.needs_review for g in rows),
-            questions=_questions(a, rows),
+            questions=_questions(a, rows, level),
         )
 
 

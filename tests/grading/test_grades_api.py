@@ -846,3 +846,25 @@ def test_a_config_change_of_the_questions_rescores_the_grades(
     assert (
         rows["q1"].changes.last().detail == "the course's configuration of this assignment changed"
     )
+
+
+def test_a_question_not_offered_at_the_students_level_counts_nothing(
+    api_client: Any, course: Any, student: Any, grad_student: Any, assignment: Any, media: Any
+) -> None:
+    QuestionFactory(assignment=assignment, slug="q1", points=D(10), position=1)
+    QuestionFactory(
+        assignment=assignment, slug="q2", points=D(5), position=2, undergraduate="not_offered"
+    )
+    for who in (student, grad_student):
+        autograde(assignment, who, {"q1": "4", "q2": "5"})
+    release(assignment)
+    seen = {}
+    for who in (student, grad_student):
+        api_client.force_authenticate(who.user)
+        [hw1] = api_client.get(my_url(course)).json()["assignments"]
+        seen[who.section.level] = (
+            hw1["points"],
+            hw1["max_points"],
+            [q["slug"] for q in hw1["questions"]],
+        )
+    assert seen == {"undergraduate": (4.0, 10.0, ["q1"]), "graduate": (9.0, 15.0, ["q1", "q2"])}
