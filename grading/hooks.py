@@ -126,6 +126,7 @@ def _staff_review(enrollment: Enrollment, assignment: Assignment) -> dict[str, A
             )[:REVIEW_SHOWN]
         ),
         "maxima_warnings": selectors.maxima_warnings(assignment),
+        "releases": list(selectors.release_history(assignment=assignment)),
     }
 
 

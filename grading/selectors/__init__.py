@@ -70,7 +70,7 @@ from grading.selectors.regrades import (
     regrade_request_list,
     regrade_window_closes_at,
 )
-from grading.selectors.review import maxima_warnings, results_to_review
+from grading.selectors.review import maxima_warnings, release_history, results_to_review
 from grading.selectors.staff_gradebook import (
     GradebookPage,
     current_points,
@@ -121,6 +121,7 @@ __all__ = [
     "regrade_request_get",
     "regrade_request_list",
     "regrade_window_closes_at",
+    "release_history",
     "released_cells",
     "results_to_review",
     "setups",

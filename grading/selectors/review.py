@@ -1,6 +1,6 @@
 """Reads for staff about results that cannot be trusted as they are: the results awaiting a
-review (they count for nothing until accepted), and whether the autograder's maxima match the
-points the course gives its questions."""
+review (they count for nothing until accepted), whether the autograder's maxima match the
+points the course gives its questions; and the history of an assignment's releases."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from courses.models import STAFF_ROLES, Assignment, Enrollment
 from grading import scoring
-from grading.models import GradingResult, JobState
+from grading.models import GradeRelease, GradingResult, JobState
 from grading.results import ResultsInvalid, parse_results
 from grading.selectors.grades import question_specs
 from portal.errors import NotFound
@@ -72,3 +72,10 @@ def _compare(spec: scoring.QuestionSpec, name: str, maximum: float | None) -> li
         f"The autograder's maximum for {name} is {Decimal(str(maximum)):g} points, but "
         f"the course gives it {spec.points:g}: scores are capped at {spec.points:g}."
     ]
+
+
+def release_history(*, assignment: Assignment) -> QuerySet[GradeRelease]:
+    """Every release and unrelease of the assignment's grades, oldest first, with who."""
+    return (
+        GradeRelease.objects.filter(assignment=assignment).select_related("by").order_by("at", "pk")
+    )

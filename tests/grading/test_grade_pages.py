@@ -580,3 +580,29 @@ def test_tas_see_the_status_only_and_students_nothing(
     assert client.post(f"{url}release-grades/").status_code == 404
     assignment.refresh_from_db()
     assert assignment.grades_released_at is None
+
+
+def test_the_instructor_unreleases_and_the_history_keeps_both(
+    client: Any, course: Any, instructor: Any, ta: Any, assignment: Any
+) -> None:
+    client.force_login(instructor.user)
+    client.post(f"/courses/{course.slug}/assignments/{assignment.slug}/release-grades/")
+    page = f"/courses/{course.slug}/assignments/{assignment.slug}/"
+    assert "Unrelease grades" in client.get(page).content.decode()
+    r = client.post(
+        f"/courses/{course.slug}/assignments/{assignment.slug}/unrelease-grades/", follow=True
+    )
+    assert any("hidden from students again" in m for m in messages_of(r))
+    assignment.refresh_from_db()
+    assert assignment.grades_released_at is None
+    text = text_of(client.get(page))
+    assert "Release history (2)" in text
+    assert f"Released by {instructor.user.get_full_name()}" in text
+    assert f"Unreleased by {instructor.user.get_full_name()}" in text
+    client.force_login(ta.user)  # TAs do not unrelease
+    assert (
+        client.post(
+            f"/courses/{course.slug}/assignments/{assignment.slug}/unrelease-grades/"
+        ).status_code
+        == 403
+    )
