@@ -147,8 +147,9 @@ class Grade(models.Model):
     """A student's score on one question of an assignment (``question`` empty: the implicit
     question of an assignment without questions; there it also holds ``excused`` for the
     whole assignment). ``points`` is computed by ``grading.scoring.question_points`` from
-    the parts (the autograded part, the staff's adjustment, an override) whenever one of them
-    changes, and every change of ``points`` is kept in GradeChange."""
+    the parts (the autograded part, the rubric items applied, the staff's adjustment, an
+    override) whenever one of them changes, and every change of ``points`` is kept in
+    GradeChange. ``comment`` is the staff's word to the student on the question."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="grades")
     student = models.ForeignKey(
@@ -166,6 +167,10 @@ class Grade(models.Model):
     # The counting submission's result needs a staff member's review before it counts.
     needs_review = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
+    rubric_items: models.ManyToManyField[RubricItem, AppliedRubricItem] = models.ManyToManyField(
+        "RubricItem", through="AppliedRubricItem", related_name="grades", blank=True
+    )
+    comment = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["assignment", "student", "question"]
@@ -186,6 +191,62 @@ class Grade(models.Model):
     def __str__(self) -> str:
         q = f"/{self.question}" if self.question else ""
         return f"{self.student} {self.assignment}{q}: {self.points}"
+
+
+class RubricItem(models.Model):
+    """One item of a question's rubric (``question`` "": the implicit question of an
+    assignment without questions): staff apply it to a student's work, and its points (plus
+    or minus) go into the question's staff part."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="rubric")
+    question = models.CharField(max_length=64, blank=True, default="")
+    description = models.CharField(max_length=500)
+    points = models.DecimalField(max_digits=8, decimal_places=2)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["assignment", "question", "position", "pk"]
+        indexes = [models.Index(fields=["assignment", "question", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.assignment}/{self.question}: {self.description} ({self.points})"
+
+
+class AppliedRubricItem(models.Model):
+    """A rubric item applied to a student's grade on its question."""
+
+    grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="applied")
+    item = models.ForeignKey(RubricItem, on_delete=models.CASCADE, related_name="applied")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grade", "item"], name="rubric_item_applied_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} on {self.grade}"
+
+
+class Annotation(models.Model):
+    """A staff comment on one line of one file of a submission."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="annotations")
+    file = models.CharField(max_length=255)
+    line = models.PositiveIntegerField()
+    text = models.CharField(max_length=2000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submission", "file", "line", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(line__gte=1), name="annotation_line_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission} {self.file}:{self.line}"
 
 
 class GradeChange(models.Model):

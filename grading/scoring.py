@@ -6,10 +6,11 @@
   An assignment without questions is one implicit question (slug ``""``) fed by the
   autograder's whole score. A question without ``tests`` gets no autograded part (it is
   graded by staff).
-- **A question's score** = its autograded part + the staff's part (an adjustment, plus or
-  minus), never below 0 nor above the question's points; an explicit staff *override*
-  replaces that sum (still within 0..points) until it is removed. With no autograded part,
-  no adjustment and no override, the question is ungraded (None).
+- **A question's score** = its autograded part + the staff's part (the points of the rubric
+  items applied to the student's work, plus or minus, and an adjustment, plus or minus),
+  never below 0 nor above the question's points; an explicit staff *override* replaces that
+  sum (still within 0..points) until it is removed. With no autograded part, no rubric item
+  applied, no adjustment and no override, the question is ungraded (None).
 - **A result needs review** (and counts for nothing until staff accept it) when its numbers
   do not add up: a test above its ``max_score``, a total above the tests' maximum, a total
   above what the autograded questions can hold, or, where questions have tests, a test that
@@ -126,10 +127,14 @@ def question_points(
     autograded: Decimal | None,
     adjustment: Decimal = ZERO,
     override: Decimal | None = None,
+    rubric: Sequence[Decimal] = (),
 ) -> Decimal | None:
-    """A question's score (see the module docstring); None while nothing grades it."""
+    """A question's score (see the module docstring); None while nothing grades it.
+    ``rubric``: the points of the rubric items applied (an item applied grades the question,
+    even one worth 0)."""
     if override is not None:
         return clamp(cents(override), points)
-    if autograded is None and not adjustment:
+    if autograded is None and not adjustment and not rubric:
         return None
-    return clamp(cents((autograded or ZERO) + adjustment), points)
+    staff = sum(rubric, ZERO) + adjustment
+    return clamp(cents((autograded or ZERO) + staff), points)

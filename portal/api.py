@@ -121,6 +121,21 @@ urlpatterns = [
         name="api-gradebook-csv",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/rubric/",
+        grading_apis.RubricApi.as_view(),
+        name="api-rubric",
+    ),
+    path(
+        "rubric-items/<int:item_id>/",
+        grading_apis.RubricItemApi.as_view(),
+        name="api-rubric-item",
+    ),
+    path(
+        "submissions/<int:submission_id>/evaluation/",
+        grading_apis.EvaluationApi.as_view(),
+        name="api-submission-evaluation",
+    ),
+    path(
         "courses/<slug:course_slug>/regrade-requests/",
         grading_apis.RegradeRequestListApi.as_view(),
         name="api-regrade-requests",

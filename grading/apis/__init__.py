@@ -1,5 +1,5 @@
 """The grading part of /api/v1/: staff re-runs, the queue, autograder uploads (``jobs``);
-grades, their release and the gradebook (``grades``); regrade requests (``regrades``); and
+grades, their release and the gradebook (``grades``); regrade requests (``regrades``); rubrics and evaluations (``rubrics``); and
 the autograder's fields of the API's submission (``autograde``)."""
 
 from grading.apis.gradebook import GradebookApi, ResultAcceptApi, ResultsToReviewApi
@@ -18,12 +18,14 @@ from grading.apis.regrades import (
     RegradeRequestListApi,
     RegradeRequestResolveApi,
 )
+from grading.apis.rubrics import EvaluationApi, RubricApi, RubricItemApi
 
 __all__ = [
     "MESSAGE_MAX",
     "AssignmentGradesApi",
     "AssignmentRerunApi",
     "BundleUploadApi",
+    "EvaluationApi",
     "GradebookApi",
     "GradebookCsvApi",
     "GradesReleaseApi",
@@ -36,5 +38,7 @@ __all__ = [
     "RegradeRequestResolveApi",
     "ResultAcceptApi",
     "ResultsToReviewApi",
+    "RubricApi",
+    "RubricItemApi",
     "SubmissionRerunApi",
 ]

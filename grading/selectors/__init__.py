@@ -10,7 +10,8 @@ inside, split by domain:
 - ``final_grades``: the one place grades are read (``grade_rows``, through the gradebook
   policy): a student's own grades, the assignment list's and the receipt's;
 - ``staff_gradebook``: the staff gradebook page, its Canvas CSV, regrades' current points;
-- ``review``: results awaiting review, the autograder's maxima against the questions'.
+- ``review``: results awaiting review, the autograder's maxima against the questions';
+- ``rubrics``: rubric items and a submission's evaluation.
 
 Callers import from ``grading.selectors``; the names they use are re-exported here."""
 
@@ -71,6 +72,13 @@ from grading.selectors.regrades import (
     regrade_window_closes_at,
 )
 from grading.selectors.review import maxima_warnings, release_history, results_to_review
+from grading.selectors.rubrics import (
+    EvaluationView,
+    QuestionView,
+    evaluation_get,
+    rubric_item_get,
+    rubric_list,
+)
 from grading.selectors.staff_gradebook import (
     GradebookPage,
     current_points,
@@ -82,9 +90,11 @@ __all__ = [
     "DURATION_SAMPLE",
     "WORKERS_SEEN_WITHIN",
     "AssignmentScore",
+    "EvaluationView",
     "GradeCell",
     "GradebookPage",
     "QuestionCell",
+    "QuestionView",
     "RegradePanel",
     "StudentGrades",
     "StudentRow",
@@ -95,6 +105,7 @@ __all__ = [
     "bundle_setup_list",
     "course_student_get",
     "current_points",
+    "evaluation_get",
     "grade_get",
     "grade_list",
     "grade_rows",
@@ -124,6 +135,8 @@ __all__ = [
     "release_history",
     "released_cells",
     "results_to_review",
+    "rubric_item_get",
+    "rubric_list",
     "setups",
     "student_grades",
     "student_points",

@@ -4,6 +4,9 @@
 - ``jobs``: grading jobs (enqueue, publish, claim, heartbeat, finish, fail, sweep, re-run);
 - ``grades``: grades and their history: staff parts, the autograder's results, acceptance;
 - ``releases``: releasing an assignment's grades and taking them back;
+- ``recompute``: ``grades_recompute``, the one writer of a grade's points;
+- ``rubrics``: rubric items and evaluations (items applied, adjustments, comments,
+  annotations);
 - ``regrades``: regrade requests, asked and resolved.
 
 Callers import from ``grading.services``; the names they use are re-exported here. The jobs
@@ -45,6 +48,12 @@ from grading.services.jobs import (
 )
 from grading.services.regrades import regrade_request_create, regrade_request_resolve
 from grading.services.releases import grades_release, grades_unrelease
+from grading.services.rubrics import (
+    evaluation_set,
+    rubric_item_create,
+    rubric_item_delete,
+    rubric_item_update,
+)
 
 __all__ = [
     "HEARTBEAT_SECONDS",
@@ -59,6 +68,7 @@ __all__ = [
     "bundle_setup_start",
     "bundle_upload",
     "bundles_sync",
+    "evaluation_set",
     "grade_set",
     "graded_students",
     "grades_from_result",
@@ -78,4 +88,7 @@ __all__ = [
     "regrade_request_create",
     "regrade_request_resolve",
     "result_accept",
+    "rubric_item_create",
+    "rubric_item_delete",
+    "rubric_item_update",
 ]

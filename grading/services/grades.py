@@ -1,12 +1,11 @@
 """Writes of grades. A grade row holds a question's parts (the autograded part from the result
-of the submission that counts, the staff's adjustment, an override) and its ``points``, which
-only :func:`grades_recompute` writes, through ``grading.scoring`` (see its docstring for the
-model). Every change of points is kept in the history with its source: the autograder, staff,
+of the submission that counts, the rubric items applied, the staff's adjustment, an override)
+and its ``points``, which only :func:`grades_recompute` (``grading.services.recompute``)
+writes, through ``grading.scoring`` (see its docstring for the model). Every change of points is kept in the history with its source: the autograder, staff,
 a regrade, a new submission, a choice of submission, a result accepted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,10 +25,10 @@ from grading.errors import InvalidField
 from grading.models import Grade, GradeChange, GradingJob, GradingResult, RegradeRequest
 from grading.results import ResultsInvalid, parse_results
 from grading.selectors.grades import question_specs
-from grading.selectors.jobs import latest_result
+from grading.services.recompute import grades_recompute
 from portal.errors import ApplicationError, NotFound, PermissionDeniedError
 from submissions.models import Submission
-from submissions.selectors import counting_ids, counting_submissions
+from submissions.selectors import counting_ids
 
 # A grade fits Grade.points: eight digits, two after the point.
 MAX_POINTS = Decimal("999999.99")
@@ -134,16 +133,19 @@ class StaffInput:
         return ", ".join(said)
 
 
-def _people_check(*, by: Enrollment | None, assignment: Assignment, student: User) -> None:
+def _people_check(*, by: Enrollment | None, assignment: Assignment, student: User | None) -> None:
     """A person who sets a grade is staff of the assignment's course, and grades only a
-    student (or waitlisted student) of it."""
+    student (or waitlisted student) of it (``student`` None: staff only)."""
     if by is None:
         return
     if by.role not in STAFF_ROLES or by.course_id != assignment.course_id:
         raise PermissionDeniedError("Only the course's TAs and instructors set grades.")
-    if not Enrollment.objects.filter(
-        course_id=assignment.course_id, user_id=student.pk, role__in=sorted(SUBMITTING_ROLES)
-    ).exists():
+    if (
+        student is not None
+        and not Enrollment.objects.filter(
+            course_id=assignment.course_id, user_id=student.pk, role__in=sorted(SUBMITTING_ROLES)
+        ).exists()
+    ):
         raise ApplicationError(
             f"{student.username} is not a student of this course.", code="unknown_student"
         )
@@ -193,98 +195,6 @@ def grade_set(
         )
     grade.refresh_from_db()
     return grade
-
-
-def _result_parts(
-    result: GradingResult | None, specs: list[scoring.QuestionSpec]
-) -> tuple[dict[str, Decimal | None], bool]:
-    """The autograded part of each question from a result, and whether the result awaits a
-    review (then it counts for nothing)."""
-    nothing: dict[str, Decimal | None] = {q.slug: None for q in specs}
-    if result is None:
-        return nothing, False
-    if not result.counts:
-        return nothing, True
-    try:
-        parsed = parse_results(result.data["raw"])
-    except (ResultsInvalid, KeyError, TypeError):
-        return nothing, False
-    tests = [scoring.TestScore(t.name, t.score, t.max_score) for t in parsed.tests]
-    return scoring.autograded_parts(specs, tests, parsed.score), False
-
-
-def grades_recompute(
-    *,
-    assignment: Assignment,
-    user_ids: Iterable[int],
-    source: str,
-    by: User | None = None,
-    job: GradingJob | None = None,
-    regrade_request: RegradeRequest | None = None,
-    detail: str = "",
-    force_change: bool = False,
-) -> None:
-    """Recomputes these students' grade rows on the assignment from the one truth: the
-    result of the submission that counts for each (its latest finished job), the staff's
-    parts, the questions' points. A row whose points change gets a history entry (also with
-    ``force_change``, for a change of ``excused``); rows are created only when there is
-    something to hold."""
-    ids = sorted(set(user_ids))
-    specs = question_specs(assignment)
-    counting = counting_submissions(assignment=assignment, user_ids=ids)
-    results = {s.pk: latest_result(s) for s in counting.values() if s is not None}
-    with transaction.atomic():
-        rows = {
-            (g.student_id, g.question): g
-            for g in Grade.objects.select_for_update().filter(
-                assignment=assignment, student_id__in=ids
-            )
-        }
-        for uid in ids:
-            submission = counting[uid]
-            parts, review = _result_parts(results.get(submission.pk) if submission else None, specs)
-            for spec in specs:
-                row = rows.get((uid, spec.slug))
-                _apply(
-                    row or Grade(assignment=assignment, student_id=uid, question=spec.slug),
-                    spec=spec,
-                    part=parts[spec.slug],
-                    review=review,
-                    change=GradeChange(
-                        source=source,
-                        changed_by=by,
-                        job=job,
-                        regrade_request=regrade_request,
-                        detail=detail[:200],
-                    ),
-                    force_change=force_change,
-                )
-
-
-def _apply(
-    row: Grade,
-    *,
-    spec: scoring.QuestionSpec,
-    part: Decimal | None,
-    review: bool,
-    change: GradeChange,
-    force_change: bool,
-) -> None:
-    points = scoring.question_points(
-        points=spec.points, autograded=part, adjustment=row.adjustment, override=row.override
-    )
-    if row.pk is None and points is None and not review:
-        return  # nothing to hold
-    same = (row.points, row.autograded, row.needs_review) == (points, part, review)
-    if same and not force_change:
-        return
-    old = row.points
-    row.autograded, row.needs_review, row.points = part, review, points
-    row.save()
-    if old != points or force_change:
-        change.grade = row
-        change.old_points, change.new_points = old, points
-        change.save()
 
 
 def graded_students(submission: Submission) -> list[User]:

@@ -60,18 +60,43 @@ def test_an_override_wins_until_removed() -> None:
     assert q(points=D(10), autograded=D(2), override=D(99)) == D(10)
 
 
+def test_applied_rubric_items_add_to_the_autograded_part_within_the_points() -> None:
+    q = scoring.question_points
+    assert q(points=D(10), autograded=D(7), rubric=[D(-2), D(-1)]) == D(4)
+    assert q(points=D(10), autograded=D(7), rubric=[D(-2)], adjustment=D(1)) == D(6)
+    assert q(points=D(10), autograded=None, rubric=[D(8), D(5)]) == D(10)
+    assert q(points=D(10), autograded=D(1), rubric=[D(-5)]) == D(0)
+
+
+def test_a_rubric_item_worth_nothing_still_grades_the_question() -> None:
+    assert scoring.question_points(points=D(10), autograded=None, rubric=[D(0)]) == D(0)
+
+
+def test_an_override_wins_over_applied_rubric_items() -> None:
+    assert scoring.question_points(
+        points=D(10), autograded=D(2), rubric=[D(3)], override=D(8)
+    ) == D(8)
+
+
 @given(
     maximum=st.decimals(min_value=0, max_value=500, places=2),
     autograded=st.one_of(st.none(), points),
     adjustment=points,
     override=st.one_of(st.none(), points),
+    rubric=st.lists(points, max_size=5),
 )
-def test_a_score_is_never_outside_zero_and_the_points(maximum, autograded, adjustment, override):
+def test_a_score_is_never_outside_zero_and_the_points(
+    maximum, autograded, adjustment, override, rubric
+):
     score = scoring.question_points(
-        points=maximum, autograded=autograded, adjustment=adjustment, override=override
+        points=maximum,
+        autograded=autograded,
+        adjustment=adjustment,
+        override=override,
+        rubric=rubric,
     )
     if score is None:
-        assert override is None and autograded is None and not adjustment
+        assert override is None and autograded is None and not adjustment and not rubric
     else:
         assert D(0) <= score <= maximum
 

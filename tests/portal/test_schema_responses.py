@@ -131,10 +131,16 @@ class Caller:
         return self.checker.check("GET", path.split("?")[0], response)
 
     def post(self, path: str, data: Any = None, expect: int = 200, **kwargs: Any) -> Any:
+        return self.send("POST", path, data, expect, **kwargs)
+
+    def send(
+        self, method: str, path: str, data: Any = None, expect: int = 200, **kwargs: Any
+    ) -> Any:
+        """A write (POST, PUT, PATCH, DELETE) whose answer goes through the checker."""
         kwargs.setdefault("format", "json")
-        response = self.api.post(path, data, **kwargs)
+        response = getattr(self.api, method.lower())(path, data, **kwargs)
         assert response.status_code == expect, response.content[:500]
-        return self.checker.check("POST", path, response)
+        return self.checker.check(method, path, response)
 
 
 RESULTS = {
@@ -260,7 +266,29 @@ def test_every_answer_matches_the_served_schema(
         f"{hw}/grades/", {"student": world["student"].user.username, "question": "q1", "points": 4}
     )
     ta.get(f"{hw}/grades/")
+
+    # Rubrics and an evaluation; the student reads it once released.
+    bias = ta.post(
+        f"{hw}/rubric/", {"question": "q1", "description": "Missing bias", "points": -1}, expect=201
+    )
+    spare = ta.post(
+        f"{hw}/rubric/", {"question": "ec", "description": "x", "points": 1}, expect=201
+    )
+    ta.get(f"{hw}/rubric/")
+    ta.send("PATCH", f"/api/v1/rubric-items/{bias['id']}/", {"points": -2})
+    ta.send("DELETE", f"/api/v1/rubric-items/{spare['id']}/", expect=204)
+    evaluation = f"/api/v1/submissions/{first['id']}/evaluation/"
+    ta.send(
+        "PUT",
+        evaluation,
+        {
+            "questions": {"q1": {"rubric_items": [bias["id"]], "adjustment": 1, "comment": "ok"}},
+            "annotations": [{"file": "main.py", "line": 1, "text": "Nice"}],
+        },
+    )
+    ta.get(evaluation)
     instructor.post(f"{hw}/release/")
+    student.get(evaluation)
     student.get(f"{base}/grades/")
     grad.get(f"{base}/grades/")
     asked = student.post(
@@ -338,4 +366,21 @@ def test_refusals_are_declared_and_match_the_error_envelope(
         f"/api/v1/submissions/{first['id']}/regrade-requests/",
         {"question": "q1", "message": "?"},
         expect=409,
+    )
+    student.get(f"/api/v1/submissions/{first['id']}/evaluation/", expect=409)
+    ta.post(
+        f"{base}/assignments/{hw1.slug}/rubric/",
+        {"question": "q9", "description": "x", "points": 1},
+        expect=400,
+    )
+    ta.post(
+        f"{base}/assignments/{hw1.slug}/rubric/",
+        {"question": "q1", "description": "x", "points": 6},
+        expect=400,
+    )
+    ta.send(
+        "PUT",
+        f"/api/v1/submissions/{first['id']}/evaluation/",
+        {"annotations": [{"file": "nope.py", "line": 1, "text": "x"}]},
+        expect=400,
     )
