@@ -320,3 +320,20 @@ class GroupMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.group}"
+
+
+class NotificationPreference(models.Model):
+    """Which emails a person wants (every kind on by default). Written lazily by
+    ``courses.services.notification_preferences_set``: no row means every kind is on."""
+
+    KINDS = ("grades_released", "regrade_answered", "regrade_opened")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    grades_released = models.BooleanField(default=True)
+    regrade_answered = models.BooleanField(default=True)
+    regrade_opened = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} notifications"

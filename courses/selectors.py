@@ -22,6 +22,7 @@ from courses.models import (
     Extension,
     GroupMembership,
     Level,
+    NotificationPreference,
     ProjectGroup,
     Question,
     Requirement,
@@ -276,3 +277,10 @@ def course_student_get(*, course_id: int, username: str) -> Enrollment:
             f"'{username}' is not a student in this course.", code="unknown_student"
         )
     return found
+
+
+def notification_preference_get(*, user: AbstractBaseUser) -> NotificationPreference:
+    """A person's email preferences: their stored row, or (none stored yet) an unsaved one
+    with every kind on. One query."""
+    found = NotificationPreference.objects.filter(user_id=user.pk).first()
+    return found if found is not None else NotificationPreference(user_id=user.pk)

@@ -5,6 +5,7 @@ from courses import views
 app_name = "courses"
 urlpatterns = [
     path("", views.my_courses, name="my_courses"),
+    path("accounts/profile/", views.profile, name="profile"),
     path("courses/<slug:course_slug>/", views.course_detail, name="course_detail"),
     path(
         "courses/<slug:course_slug>/assignments/",

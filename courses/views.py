@@ -216,3 +216,30 @@ def _extensions_context(enrollment: Enrollment) -> dict[str, Any]:
             else []
         ),
     }
+
+
+# --- the profile page: email preferences -------------------------------------------------------
+
+NOTIFICATION_LABELS = {
+    "grades_released": "An assignment's grades are released",
+    "regrade_answered": "My regrade request is answered",
+    "regrade_opened": "A regrade request is opened that I grade (TAs)",
+}
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    """A person's profile: which emails they want (POST: a checkbox per kind, ticked = on)."""
+    assert request.user.is_authenticated
+    if request.method == "POST":
+        services.notification_preferences_set(
+            user=request.user, **{kind: kind in request.POST for kind in NOTIFICATION_LABELS}
+        )
+        messages.success(request, "Your email preferences are saved.")
+        return redirect("courses:profile")
+    preference = selectors.notification_preference_get(user=request.user)
+    kinds = [
+        (kind, label, getattr(preference, kind)) for kind, label in NOTIFICATION_LABELS.items()
+    ]
+    return render(request, "courses/profile.html", {"kinds": kinds})

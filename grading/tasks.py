@@ -1,12 +1,14 @@
-"""Celery tasks. Messages carry a queue name and a job id, JSON only; the job's state lives
-in PostgreSQL (see grading.services). A task imports the services and the worker in its
-body (HackSoft's pattern), so that importing the tasks, as Celery does at start, pulls in
-nothing else, and the services send the wake-up by the task's name without importing it."""
+"""Celery tasks: grading jobs, the sweeper, and the email notifications
+(grading.notifications). Messages carry ids only, JSON only; the state lives in PostgreSQL
+(see grading.services). A task imports the services and the worker in its body (HackSoft's
+pattern), so that importing the tasks, as Celery does at start, pulls in nothing else, and
+the services send the wake-up by the task's name without importing it."""
 
 from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
@@ -37,3 +39,54 @@ def sweep() -> dict[str, int]:
     from grading.services import jobs_sweep
 
     return jobs_sweep()
+
+
+# --- email notifications (grading.notifications) ---------------------------------------------
+
+# An SMTP failure (smtplib's errors are OSErrors) retries with a growing pause.
+_EMAIL_RETRY: dict[str, Any] = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 6,
+    "acks_late": True,
+    "ignore_result": True,
+}
+
+
+@shared_task(name="grading.notify_grades_released", **_EMAIL_RETRY)
+def notify_grades_released(assignment_id: int) -> int:
+    """Fans a release out: one ``notify_grades_released_chunk`` per ``NOTIFY_CHUNK_SIZE``
+    recipients. Returns how many chunks it queued."""
+    from django.conf import settings
+
+    from grading.notifications import release_recipient_ids
+
+    ids = release_recipient_ids(assignment_id=assignment_id)
+    size = settings.NOTIFY_CHUNK_SIZE
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    for chunk in chunks:
+        notify_grades_released_chunk.delay(assignment_id, chunk)
+    return len(chunks)
+
+
+@shared_task(name="grading.notify_grades_released_chunk", **_EMAIL_RETRY)
+def notify_grades_released_chunk(assignment_id: int, enrollment_ids: list[int]) -> int:
+    """Emails one chunk of students their grade, over one SMTP connection."""
+    from grading.notifications import send_grades_released
+
+    return send_grades_released(assignment_id=assignment_id, enrollment_ids=enrollment_ids)
+
+
+@shared_task(name="grading.notify_regrade_opened", **_EMAIL_RETRY)
+def notify_regrade_opened(request_id: int) -> int:
+    from grading.notifications import send_regrade_opened
+
+    return send_regrade_opened(request_id=request_id)
+
+
+@shared_task(name="grading.notify_regrade_answered", **_EMAIL_RETRY)
+def notify_regrade_answered(request_id: int) -> int:
+    from grading.notifications import send_regrade_answered
+
+    return send_regrade_answered(request_id=request_id)

@@ -12,6 +12,7 @@ One module per domain; callers import from here:
 - ``staff``: the admin's staff groups (``staff_groups_ensure``) and letting staff in
 - ``groups``: ``group_create``, ``group_join``, ``group_leave``, ``group_max_size``
 - ``extensions``: ``extension_grant``, ``extension_revoke``
+- ``notifications``: ``notification_preferences_set`` (which emails a person wants)
 """
 
 from courses.services.course_load import CourseConfigRefused, LoadReport, course_load
@@ -24,6 +25,7 @@ from courses.services.groups import (
     group_leave,
     group_max_size,
 )
+from courses.services.notifications import notification_preferences_set
 from courses.services.roster import RosterReport, roster_import
 from courses.services.roster_file import ROSTER_COLUMNS, RosterRefused
 from courses.services.staff import STAFF_GROUP_PERMISSIONS, STAFF_GROUPS, staff_groups_ensure
@@ -45,6 +47,7 @@ __all__ = [
     "group_join",
     "group_leave",
     "group_max_size",
+    "notification_preferences_set",
     "roster_import",
     "staff_groups_ensure",
 ]

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from courses import deadlines
 from courses.models import STAFF_ROLES, SUBMITTING_ROLES, Assignment, Enrollment, GroupMembership
+from grading import notifications
 from grading.errors import InvalidField
 from grading.models import GradeChange, RegradeRequest
 from grading.selectors.regrades import regrade_window_closes_at
@@ -70,7 +71,7 @@ def regrade_request_create(
     """A student asks for a regrade of their (or their group's) submission, on one question
     or ("") the whole assignment, while the regrade window is open: from the release of the
     assignment's grades until ``course.regrade_days`` days later, that last instant included.
-    """
+    Its grader (or the course's TAs) get an email once it commits."""
     _requester_check(enrollment=enrollment, submission=submission)
     assignment = submission.assignment
     message = message.strip()
@@ -78,9 +79,15 @@ def regrade_request_create(
         raise InvalidField("message", "Say what should be regraded, and why.")
     question_check(assignment=assignment, question=question)
     _regrade_window_check(assignment=assignment, now=now)
-    return RegradeRequest.objects.create(
-        submission=submission, student_id=enrollment.user_id, question=question, message=message
-    )
+    with transaction.atomic():
+        request = RegradeRequest.objects.create(
+            submission=submission,
+            student_id=enrollment.user_id,
+            question=question,
+            message=message,
+        )
+        notifications.regrade_opened(request_id=request.pk)
+    return request
 
 
 def _regrade_request_lock(*, enrollment: Enrollment, request_id: int) -> RegradeRequest:
@@ -116,7 +123,8 @@ def regrade_request_resolve(
     requesting student, and for every member of the group for group work, through
     :func:`grade_set` (source "regrade"), so the history keeps the earlier points. On an
     assignment with questions, a request about the whole assignment is answered per question
-    (set the questions' grades), so it takes no ``score``. A request is resolved once."""
+    (set the questions' grades), so it takes no ``score``. A request is resolved once; the
+    student gets an email with the answer once it commits."""
     response = response.strip()
     if not response:
         raise InvalidField("response", "Write a response to the student.")
@@ -130,6 +138,7 @@ def regrade_request_resolve(
         request.resolved_by = enrollment.user
         request.resolved_at = now
         request.save(update_fields=["status", "response", "resolved_by", "resolved_at"])
+        notifications.regrade_answered(request_id=request.pk)
     return request
 
 

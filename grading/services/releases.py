@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db import transaction
 
 from courses.models import Assignment, Enrollment, Role
+from grading import notifications
 from grading.models import GradeRelease
 from portal.errors import PermissionDeniedError
 
@@ -20,7 +21,9 @@ def _instructor_check(enrollment: Enrollment, assignment: Assignment, doing: str
 
 def grades_release(*, enrollment: Enrollment, assignment: Assignment, now: datetime) -> Assignment:
     """Releases the assignment's grades; the regrade window starts. Releasing released grades
-    changes nothing (the time stays); after an unrelease, a new release starts a new window."""
+    changes nothing (the time stays); after an unrelease, a new release starts a new window.
+    A release that happens emails the graded students their grade, once it commits
+    (:func:`grading.notifications.grades_released`)."""
     _instructor_check(enrollment, assignment, "releases")
     with transaction.atomic():
         changed = Assignment.objects.filter(
@@ -33,6 +36,7 @@ def grades_release(*, enrollment: Enrollment, assignment: Assignment, now: datet
                 by=enrollment.user,
                 at=now,
             )
+            notifications.grades_released(assignment_id=assignment.pk)
         assignment.grades_released_at = (
             Assignment.objects.filter(pk=assignment.pk)
             .values_list("grades_released_at", flat=True)

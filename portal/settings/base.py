@@ -151,7 +151,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"grading.sweep": {"queue": "grading.cpu"}}
+# The workers consume the grading queues only (docker-compose.yml); the emails, short, ride
+# on the CPU one.
+CELERY_TASK_ROUTES = {
+    "grading.sweep": {"queue": "grading.cpu"},
+    "grading.notify_*": {"queue": "grading.cpu"},
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "grading-sweep": {"task": "grading.sweep", "schedule": 30.0},
@@ -178,3 +183,18 @@ GRADING_TASK_TIME_LIMIT = env.int("GRADING_TASK_TIME_LIMIT", default=2 * 3600)
 GRADING_SETUP_TIMEOUT = env.int("GRADING_SETUP_TIMEOUT", default=1800)
 # setup.sh may install Python packages from the network (instructor's code, not students').
 GRADING_SETUP_NETWORK = env.bool("GRADING_SETUP_NETWORK", default=True)
+
+# Email (grading.notifications): Django's mail framework, sent by Celery tasks. Everything
+# comes from the environment; the demo prints the emails (local.py).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Course portal <portal@localhost>")
+# The links in the emails are absolute: the site's address as people reach it.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# How many emails one task sends (one SMTP connection each).
+NOTIFY_CHUNK_SIZE = env.int("NOTIFY_CHUNK_SIZE", default=100)

@@ -18,3 +18,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# A Celery worker that a test starts sends its emails nowhere (pytest-django does the same for
+# the test process); tests/grading/test_notifications.py points the SMTP backend at its own
+# server.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

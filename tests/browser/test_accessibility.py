@@ -112,6 +112,7 @@ def _pages(c: dict[str, Any]) -> dict[str, list[str]]:
         f"{course}/groups/",
         f"{course}/extensions/",
         f"{course}/grades/",
+        "/accounts/profile/",
     ]
     staff = [
         f"{course}/assignments/hw1/submissions/",

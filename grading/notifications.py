@@ -1,0 +1,217 @@
+"""Email notifications: who gets which email, what it says, and sending it.
+
+Three kinds, each of which a person can turn off on their profile page
+(``courses.models.NotificationPreference``; no row: every kind on):
+
+- ``grades_released``: each student or waitlisted student of the course with a grade on the
+  assignment, that is a grade row with points or marked excused (a student with no graded
+  row gets nothing), when its grades are released; their own grade only, one email each;
+- ``regrade_answered``: the student who asked, when staff resolve the request;
+- ``regrade_opened``: the request's assigned grader (``assigned_to``, where the request has
+  one) or else the course's TAs, when a student opens a request.
+
+The services call :func:`grades_released`, :func:`regrade_opened`, :func:`regrade_answered`
+inside their transaction: each queues a Celery task by name on commit (ids only, JSON only,
+never an email in the request). The tasks (``grading.tasks``) call the ``send_*`` functions,
+which read again what they need, so an email says what is true when it is sent; a release
+fans out into chunks of ``NOTIFY_CHUNK_SIZE`` recipients, one SMTP connection per chunk.
+Delivery is at least once: a chunk retried after an SMTP failure may send some emails again.
+Each email links to its page by an absolute URL under ``PORTAL_BASE_URL``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import SUBMITTING_ROLES, Assignment, Enrollment, Role
+from grading.models import Grade, RegradeRequest
+from grading.selectors.final_grades import grade_rows
+
+log = logging.getLogger(__name__)
+
+
+# --- queueing, from the services ---------------------------------------------------------------
+
+
+def _publish(task_name: str, *args: Any) -> None:
+    """Sends the task by name (the services never import the tasks). Never raises once the
+    write is committed, unless tasks run in-process (the demo): a lost email is logged."""
+    try:
+        current_app.signature(task_name, args=list(args)).apply_async()
+    except Exception:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        log.exception("could not queue %s%r", task_name, args)
+
+
+def _on_commit(task_name: str, *args: Any) -> None:
+    transaction.on_commit(partial(_publish, task_name, *args))
+
+
+def grades_released(*, assignment_id: int) -> None:
+    """Queues the "grades released" emails of the assignment once the release commits."""
+    _on_commit("grading.notify_grades_released", assignment_id)
+
+
+def regrade_opened(*, request_id: int) -> None:
+    """Queues the "regrade opened" email to the request's grader(s) on commit."""
+    _on_commit("grading.notify_regrade_opened", request_id)
+
+
+def regrade_answered(*, request_id: int) -> None:
+    """Queues the "regrade answered" email to the requesting student on commit."""
+    _on_commit("grading.notify_regrade_answered", request_id)
+
+
+# --- who ---------------------------------------------------------------------------------------
+
+
+def _wants(kind: str, prefix: str = "") -> Q:
+    """People who did not turn ``kind`` off (no preference row: on) and have an address."""
+    return ~Q(**{f"{prefix}notification_preference__{kind}": False}) & ~Q(**{f"{prefix}email": ""})
+
+
+def _release_recipients(assignment: Assignment) -> QuerySet[Enrollment]:
+    graded = Grade.objects.filter(assignment_id=assignment.pk).filter(
+        Q(points__isnull=False) | Q(excused=True)
+    )
+    return (
+        Enrollment.objects.filter(
+            course_id=assignment.course_id,
+            role__in=SUBMITTING_ROLES,
+            user_id__in=graded.values("student_id"),
+        )
+        .filter(_wants("grades_released", "user__"))
+        .order_by("pk")
+    )
+
+
+def release_recipient_ids(*, assignment_id: int) -> list[int]:
+    """The enrollments that get the "grades released" email, if the grades are released."""
+    assignment = Assignment.objects.filter(pk=assignment_id).first()
+    if assignment is None or assignment.grades_released_at is None:
+        return []
+    return list(_release_recipients(assignment).values_list("pk", flat=True))
+
+
+def _users_wanting(kind: str, user_ids: Iterable[int]) -> list[User]:
+    return list(User.objects.filter(pk__in=list(user_ids)).filter(_wants(kind)).order_by("pk"))
+
+
+# --- what and sending --------------------------------------------------------------------------
+
+
+def _link(viewname: str, *args: Any) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse(viewname, args=args)
+
+
+def _email(to: User, subject: str, template: str, context: dict[str, Any]) -> EmailMessage:
+    profile = _link("courses:profile")
+    body = render_to_string(f"email/{template}.txt", {**context, "to": to, "profile": profile})
+    return EmailMessage(subject=subject, body=body, to=[to.email])
+
+
+def _send(messages: list[EmailMessage]) -> int:
+    """Sends the messages over one connection; an SMTP failure raises (the task retries)."""
+    if not messages:
+        return 0
+    return get_connection().send_messages(messages) or 0
+
+
+def send_grades_released(*, assignment_id: int, enrollment_ids: list[int]) -> int:
+    """Emails these students their own grade on the assignment (as their grades page shows
+    it), if its grades are still released and they still want it. Returns how many sent."""
+    assignment = Assignment.objects.select_related("course").filter(pk=assignment_id).first()
+    if assignment is None or assignment.grades_released_at is None:
+        return 0
+    students = list(
+        _release_recipients(assignment)
+        .filter(pk__in=enrollment_ids)
+        .select_related("user", "section")
+    )
+    rows = grade_rows(course_id=assignment.course_id, students=students, now=timezone.now())
+    course = assignment.course
+    link = _link("grading:my_grades", course.slug)
+    subject = f"[{course.title}] Grades released: {assignment.title}"
+    return _send(
+        [
+            _email(
+                row.enrollment.user,
+                subject,
+                "grades_released",
+                {"assignment": assignment, "grade": row.cell(assignment.slug), "link": link},
+            )
+            for row in rows
+        ]
+    )
+
+
+def _regrade_request(request_id: int, status: str) -> RegradeRequest | None:
+    return (
+        RegradeRequest.objects.select_related("submission__assignment__course", "student")
+        .filter(pk=request_id, status=status)
+        .first()
+    )
+
+
+def send_regrade_opened(*, request_id: int) -> int:
+    """Emails the open request's assigned grader, or else the course's TAs."""
+    request = _regrade_request(request_id, RegradeRequest.Status.OPEN)
+    if request is None:
+        return 0
+    assignment = request.submission.assignment
+    assigned = getattr(request, "assigned_to", None)
+    grader_ids = (
+        [assigned.pk]
+        if assigned is not None
+        else Enrollment.objects.filter(course_id=assignment.course_id, role=Role.TA).values_list(
+            "user_id", flat=True
+        )
+    )
+    context = {
+        "request": request,
+        "assignment": assignment,
+        "link": _link("grading:regrade_queue", assignment.course.slug),
+    }
+    subject = (
+        f"[{assignment.course.title}] Regrade request on {assignment.title} "
+        f"from {request.student.get_full_name() or request.student.username}"
+    )
+    return _send(
+        [
+            _email(grader, subject, "regrade_opened", context)
+            for grader in _users_wanting("regrade_opened", grader_ids)
+        ]
+    )
+
+
+def send_regrade_answered(*, request_id: int) -> int:
+    """Emails the requesting student the staff's answer to their resolved request."""
+    request = _regrade_request(request_id, RegradeRequest.Status.RESOLVED)
+    if request is None:
+        return 0
+    assignment = request.submission.assignment
+    context = {
+        "request": request,
+        "assignment": assignment,
+        "link": _link("submissions:receipt", request.submission_id),
+    }
+    subject = f"[{assignment.course.title}] Your regrade request on {assignment.title} is answered"
+    return _send(
+        [
+            _email(student, subject, "regrade_answered", context)
+            for student in _users_wanting("regrade_answered", [request.student_id])
+        ]
+    )
