@@ -79,9 +79,11 @@ def shots(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def no_wakeups(monkeypatch: Any) -> list[int]:
-    """Grading jobs are written but no wake-up goes to Redis; the ids that would have gone."""
-    from grading import services
+    """Grading jobs are written but no wake-up (nor email task) goes to Redis; the job ids
+    that would have gone."""
+    from grading import notifications, services
 
     sent: list[int] = []
     monkeypatch.setattr(services, "publish", lambda job: sent.append(job.pk))
+    monkeypatch.setattr(notifications, "_publish", lambda task, *args: None)
     return sent
