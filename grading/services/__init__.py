@@ -4,7 +4,9 @@
 - ``jobs``: grading jobs (enqueue, publish, claim, heartbeat, finish, fail, sweep, re-run);
 - ``grades``: grades and their history: staff parts, the autograder's results, acceptance;
 - ``releases``: releasing an assignment's grades and taking them back;
-- ``regrades``: regrade requests, asked and resolved.
+- ``regrades``: regrade requests, asked and resolved;
+- ``regrade_messages``: regrade threads (messages on an open request) and assigning a
+  request to a grader.
 
 Callers import from ``grading.services``; the names they use are re-exported here. The jobs
 send every wake-up through ``grading.services.publish``, so replacing that one name here
@@ -43,6 +45,7 @@ from grading.services.jobs import (
     jobs_sweep,
     publish,
 )
+from grading.services.regrade_messages import regrade_message_create, regrade_request_assign
 from grading.services.regrades import regrade_request_create, regrade_request_resolve
 from grading.services.releases import grades_release, grades_unrelease
 
@@ -75,6 +78,8 @@ __all__ = [
     "jobs_rerun_latest",
     "jobs_sweep",
     "publish",
+    "regrade_message_create",
+    "regrade_request_assign",
     "regrade_request_create",
     "regrade_request_resolve",
     "result_accept",
