@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from courses.models import Enrollment
 from grading import services
+from grading.errors import InvalidField
 from grading.models import RegradeMessage, RegradeRequest
 from grading.selectors.regrades import regrade_assignee
 from tests.factories import (
@@ -183,10 +184,10 @@ def test_a_message_over_5000_characters_is_400_invalid(
 
 def test_the_service_refuses_blank_and_long_messages(student: Any, regrade: RegradeRequest) -> None:
     for message, says in (("  \n ", "Write a message."), ("y" * 5001, "at most 5,000")):
-        with pytest.raises(Exception) as refused:
+        with pytest.raises(InvalidField) as refused:
             say(student, regrade, message)
-        assert says in str(refused.value)
-        assert getattr(refused.value, "code", None) == "invalid"
+        assert says in refused.value.message and refused.value.code == "invalid"
+        assert refused.value.extra == {"fields": {"message": [refused.value.message]}}
     assert not RegradeMessage.objects.exists()
 
 
