@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
 from courses.models import Assignment
 from submissions.models import Submission
@@ -284,7 +286,14 @@ class GradeChange(models.Model):
         return f"{self.grade}: {self.old_points} -> {self.new_points} ({self.source})"
 
 
+# The longest regrade message, thread message or response taken, in characters.
+REGRADE_TEXT_MAX = 5000
+
+
 class RegradeRequest(models.Model):
+    """A student's request for a regrade of a submission (one question or the whole), with
+    the staff member it is assigned to (None: anyone's) and, once resolved, the answer."""
+
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         RESOLVED = "resolved", "Resolved"
@@ -304,6 +313,9 @@ class RegradeRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -316,6 +328,29 @@ class RegradeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"regrade of {self.submission} ({self.status})"
+
+
+class RegradeMessage(models.Model):
+    """One message of a regrade request's thread, by the requester (or a member of the
+    submission's group) or the course's staff, written while the request is open."""
+
+    request = models.ForeignKey(RegradeRequest, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["request", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(body="") & Q(LessThanOrEqual(Length("body"), REGRADE_TEXT_MAX)),
+                name="regrade_message_length",
+            ),
+        ]
+        indexes = [models.Index(fields=["request", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"message by {self.author} on {self.request}"
 
 
 class GradeRelease(models.Model):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from grading import views
+from grading.views.regrades import regrade_message_create, regrade_request_assign
 
 app_name = "grading"
 urlpatterns = [
@@ -41,5 +42,15 @@ urlpatterns = [
         "regrades/<int:request_id>/resolve/",
         views.regrade_request_resolve,
         name="regrade_request_resolve",
+    ),
+    path(
+        "regrades/<int:request_id>/messages/",
+        regrade_message_create,
+        name="regrade_message_create",
+    ),
+    path(
+        "regrades/<int:request_id>/assign/",
+        regrade_request_assign,
+        name="regrade_request_assign",
     ),
 ]

@@ -155,6 +155,16 @@ urlpatterns = [
         grading_apis.RegradeRequestResolveApi.as_view(),
         name="api-regrade-request-resolve",
     ),
+    path(
+        "regrade-requests/<int:request_id>/messages/",
+        grading_apis.RegradeMessageCreateApi.as_view(),
+        name="api-regrade-request-messages",
+    ),
+    path(
+        "regrade-requests/<int:request_id>/assign/",
+        grading_apis.RegradeRequestAssignApi.as_view(),
+        name="api-regrade-request-assign",
+    ),
 ]
 
 

@@ -1,5 +1,6 @@
 """The grading part of /api/v1/: staff re-runs, the queue, autograder uploads (``jobs``);
-grades, their release and the gradebook (``grades``); regrade requests (``regrades``); rubrics and evaluations (``rubrics``); and
+grades, their release and the gradebook (``grades``); regrade requests, their threads and
+their assignment (``regrades``); rubrics and evaluations (``rubrics``); and
 the autograder's fields of the API's submission (``autograde``)."""
 
 from grading.apis.gradebook import GradebookApi, ResultAcceptApi, ResultsToReviewApi
@@ -13,6 +14,8 @@ from grading.apis.grades import (
 from grading.apis.jobs import AssignmentRerunApi, BundleUploadApi, QueueApi, SubmissionRerunApi
 from grading.apis.regrades import (
     MESSAGE_MAX,
+    RegradeMessageCreateApi,
+    RegradeRequestAssignApi,
     RegradeRequestCreateApi,
     RegradeRequestDetailApi,
     RegradeRequestListApi,
@@ -32,6 +35,8 @@ __all__ = [
     "GradesUnreleaseApi",
     "MyGradesApi",
     "QueueApi",
+    "RegradeMessageCreateApi",
+    "RegradeRequestAssignApi",
     "RegradeRequestCreateApi",
     "RegradeRequestDetailApi",
     "RegradeRequestListApi",

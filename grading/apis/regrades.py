@@ -1,25 +1,29 @@
-"""Regrade requests: a student asks while the window is open, staff list and resolve them."""
+"""Regrade requests: a student asks while the window is open, staff list, assign and resolve
+them; the requester and staff write in a request's thread while it is open."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors as course_selectors
+from courses.models import Enrollment
 from grading import selectors, services
-from grading.models import RegradeRequest
+from grading.models import REGRADE_TEXT_MAX, RegradeRequest
+from grading.selectors.regrades import regrade_threads
 from portal.serializers import LocalDateTimeField
 from submissions import selectors as submission_selectors
 
-# The longest regrade message or response taken, in characters.
-MESSAGE_MAX = 5000
+# The longest regrade message, thread message or response taken, in characters.
+MESSAGE_MAX = REGRADE_TEXT_MAX
 
 
 class RegradeRequestOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -39,6 +43,10 @@ class RegradeRequestOutput(serializers.Serializer):  # type: ignore[type-arg]
         source="resolved_by.username", allow_null=True, default=None
     )
     resolved_at = LocalDateTimeField(allow_null=True)
+    assigned_to = serializers.CharField(
+        source="assigned_to.username", allow_null=True, default=None
+    )
+    message_count = serializers.IntegerField(help_text="messages in the request's thread")
     current_points = serializers.SerializerMethodField()
 
     def get_current_points(self, regrade: RegradeRequest) -> float | None:
@@ -49,20 +57,57 @@ class RegradeRequestOutput(serializers.Serializer):  # type: ignore[type-arg]
         return None if points is None else float(points)
 
 
-def _output(regrades: list[RegradeRequest], course_id: int) -> Any:
-    """The requests with their ``current_points`` (one read for all of them)."""
+class RegradeMessageOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "RegradeMessage"
+
+    author = serializers.CharField(help_text="the author's username")
+    message = serializers.CharField()
+    created_at = LocalDateTimeField()
+    staff = serializers.BooleanField(help_text="whether the author is a TA or instructor")
+
+
+class RegradeThreadOutput(RegradeRequestOutput):
+    """One request with its thread."""
+
+    class Meta:
+        ref_name = "RegradeThread"
+
+    messages = serializers.SerializerMethodField()
+
+    @extend_schema_field(RegradeMessageOutput(many=True))
+    def get_messages(self, regrade: RegradeRequest) -> Any:
+        """The request's thread, oldest message first."""
+        thread = self.context["threads"].get(regrade.pk, [])
+        return RegradeMessageOutput(thread, many=True, context=self.context).data
+
+
+def _context(regrades: list[RegradeRequest], course_id: int) -> dict[str, Any]:
+    """What the outputs read beside the rows: the course's zone and the requests'
+    ``current_points`` (one read for all of them)."""
     asked = [(r.student_id, r.submission.assignment.slug, r.question) for r in regrades]
-    context = {
+    return {
         "tz": course_selectors.course_tz(regrades[0].submission.course) if regrades else None,
         "current_points": selectors.current_points(
             course_id=course_id, asked=asked, now=timezone.now()
         ),
     }
-    return RegradeRequestOutput(regrades, many=True, context=context).data
+
+
+def _output(regrades: list[RegradeRequest], course_id: int) -> Any:
+    return RegradeRequestOutput(regrades, many=True, context=_context(regrades, course_id)).data
 
 
 def _render(regrade: RegradeRequest) -> Any:
     return _output([regrade], regrade.submission.course_id)[0]
+
+
+def _render_thread(regrade: RegradeRequest) -> Any:
+    """One request with its thread."""
+    course_id = regrade.submission.course_id
+    context = _context([regrade], course_id)
+    context["threads"] = regrade_threads(course_id=course_id, request_ids=[regrade.pk])
+    return RegradeThreadOutput(regrade, context=context).data
 
 
 class RegradeRequestCreateApi(APIView):
@@ -125,13 +170,78 @@ class RegradeRequestListApi(APIView):
 
 
 class RegradeRequestDetailApi(APIView):
-    """GET: one regrade request, for its requester (and their group) and the course's
-    staff."""
+    """GET: one regrade request with its thread, for its requester (and their group) and the
+    course's staff."""
 
-    @extend_schema(responses=RegradeRequestOutput)
+    @extend_schema(responses=RegradeThreadOutput)
     def get(self, request: Request, request_id: int) -> Response:
         regrade, _ = selectors.regrade_request_get(user=request.user, request_id=request_id)
-        return Response(_render(regrade))
+        return Response(_render_thread(regrade))
+
+
+def _thread_write(
+    request: Request,
+    request_id: int,
+    input_class: type[serializers.Serializer],  # type: ignore[type-arg]
+    write: Callable[[Enrollment, dict[str, Any]], None],
+) -> Any:
+    """A write on a request that whoever sees it may attempt (404 for anyone else): its input
+    checked, ``write`` called with the caller's enrollment and the input, then the request
+    with its thread read again."""
+    _, enrollment = selectors.regrade_request_get(user=request.user, request_id=request_id)
+    data = input_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    write(enrollment, data.validated_data)
+    regrade, _ = selectors.regrade_request_get(user=request.user, request_id=request_id)
+    return _render_thread(regrade)
+
+
+class RegradeMessageCreateApi(APIView):
+    """POST ``{"message"}`` (the requester, the submitter or a member of the submission's
+    group, or the course's staff): adds a message to the request's thread while it is open;
+    answers the request with its thread."""
+
+    refusals = {"POST": {409: "already_resolved"}}
+
+    class Input(serializers.Serializer):  # type: ignore[type-arg]
+        class Meta:
+            ref_name = "RegradeMessageCreate"
+
+        message = serializers.CharField(max_length=MESSAGE_MAX)
+
+    @extend_schema(request=Input, responses={201: RegradeThreadOutput})
+    def post(self, request: Request, request_id: int) -> Response:
+        def write(enrollment: Enrollment, data: dict[str, Any]) -> None:
+            services.regrade_message_create(
+                enrollment=enrollment,
+                request_id=request_id,
+                message=data["message"],
+                now=timezone.now(),
+            )
+
+        return Response(_thread_write(request, request_id, self.Input, write), status=201)
+
+
+class RegradeRequestAssignApi(APIView):
+    """POST (TA, instructor) ``{"assigned_to": "<username>"}``: assigns the request to a TA or
+    instructor of the course (``null``: to nobody); answers the request with its thread."""
+
+    refusals = {"POST": {400: "unknown_grader", 403: "permission_denied"}}
+
+    class Input(serializers.Serializer):  # type: ignore[type-arg]
+        class Meta:
+            ref_name = "RegradeAssign"
+
+        assigned_to = serializers.CharField(allow_null=True, allow_blank=True, max_length=150)
+
+    @extend_schema(request=Input, responses={200: RegradeThreadOutput})
+    def post(self, request: Request, request_id: int) -> Response:
+        def write(enrollment: Enrollment, data: dict[str, Any]) -> None:
+            services.regrade_request_assign(
+                enrollment=enrollment, request_id=request_id, grader=data["assigned_to"]
+            )
+
+        return Response(_thread_write(request, request_id, self.Input, write))
 
 
 class RegradeRequestResolveApi(APIView):

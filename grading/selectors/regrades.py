@@ -1,19 +1,19 @@
 """Reads of regrade requests: the regrade window, the staff list, one request for whoever may
-see it, and the receipt's regrade panel."""
+see it, its thread of messages, who it is assigned to, and the receipt's regrade panel."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.db.models import Count, QuerySet
 
 from courses import deadlines
 from courses.models import STAFF_ROLES, SUBMITTING_ROLES, Assignment, Enrollment, GroupMembership
 from courses.selectors import course_tz
 from grading.errors import InvalidField
-from grading.models import RegradeRequest
+from grading.models import RegradeMessage, RegradeRequest
 from grading.selectors.grades import grades_released, staff_check
 from portal.errors import NotFound
 from submissions.models import Submission
@@ -30,19 +30,34 @@ def regrade_window_closes_at(assignment: Assignment) -> datetime | None:
     return deadlines.grace_end(released, course.regrade_days, course_tz(course))
 
 
+def regrade_assignee(request: RegradeRequest) -> User | None:
+    """The staff member a new regrade request is assigned to. This is the place the
+    assignment of graders goes (the TA who grades the request's question or the student's
+    section); until it lands, nobody: staff assign requests from the queue."""
+    return None
+
+
 def _regrade_requests() -> QuerySet[RegradeRequest]:
+    """With ``message_count``, the number of messages in the request's thread."""
     return RegradeRequest.objects.select_related(
-        "submission__assignment__course", "student", "resolved_by"
-    )
+        "submission__assignment__course", "student", "resolved_by", "assigned_to"
+    ).annotate(message_count=Count("messages"))
 
 
 def regrade_request_list(
-    *, enrollment: Enrollment, status: str | None = None, assignment_slug: str | None = None
+    *,
+    enrollment: Enrollment,
+    status: str | None = None,
+    assignment_slug: str | None = None,
+    assigned_to_id: int | None = None,
 ) -> QuerySet[RegradeRequest]:
-    """Staff: the course's regrade requests, newest first, by ``status`` (open, resolved) and
-    assignment slug. One query however many requests (and one for the assignment filter)."""
+    """Staff: the course's regrade requests, newest first, by ``status`` (open, resolved),
+    assignment slug and the id of the staff member they are assigned to. One query however
+    many requests (and one for the assignment filter)."""
     staff_check(enrollment)
     qs = _regrade_requests().filter(submission__course_id=enrollment.course_id)
+    if assigned_to_id is not None:
+        qs = qs.filter(assigned_to_id=assigned_to_id)
     if status:
         if status not in RegradeRequest.Status.values:
             raise InvalidField("status", f"status must be open or resolved, not '{status}'.")
@@ -61,11 +76,12 @@ def regrade_request_list(
     return qs.order_by("-created_at", "-pk")
 
 
-def _may_see(enrollment: Enrollment, request: RegradeRequest, user_id: int) -> bool:
+def regrade_request_may_see(enrollment: Enrollment, request: RegradeRequest) -> bool:
     """Staff of the course, the requester, the submitter and the submission's group see a
-    request."""
+    request (and write in its thread while it is open)."""
     submission = request.submission
-    return (
+    user_id = enrollment.user_id
+    return enrollment.course_id == submission.course_id and (
         enrollment.role in STAFF_ROLES
         or request.student_id == user_id
         or submission.student_id == user_id
@@ -93,16 +109,63 @@ def regrade_request_get(
         .select_related("course", "section", "user")
         .first()
     )
-    if enrollment is None or not _may_see(enrollment, request, user.pk):
+    if enrollment is None or not regrade_request_may_see(enrollment, request):
         raise NotFound("There is no such regrade request.")
     return request, enrollment
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    """One message of a regrade request's thread, as the API and pages show it: ``staff``
+    says whether its author is a TA or instructor of the course."""
+
+    author: str  # the username
+    author_name: str  # the full name, or the username
+    message: str
+    created_at: datetime
+    staff: bool
+
+
+def regrade_threads(*, course_id: int, request_ids: list[int]) -> dict[int, list[ThreadMessage]]:
+    """The threads of these requests of one course, by request id, oldest message first
+    (requests without messages are left out). At most two queries however many requests
+    and messages."""
+    if not request_ids:
+        return {}
+    messages = list(
+        RegradeMessage.objects.filter(request_id__in=request_ids)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    if not messages:
+        return {}
+    staff = set(
+        Enrollment.objects.filter(
+            course_id=course_id,
+            user_id__in={m.author_id for m in messages},
+            role__in=sorted(STAFF_ROLES),
+        ).values_list("user_id", flat=True)
+    )
+    threads: dict[int, list[ThreadMessage]] = {}
+    for m in messages:
+        threads.setdefault(m.request_id, []).append(
+            ThreadMessage(
+                author=m.author.username,
+                author_name=m.author.get_full_name() or m.author.username,
+                message=m.body,
+                created_at=m.created_at,
+                staff=m.author_id in staff,
+            )
+        )
+    return threads
 
 
 @dataclass(frozen=True)
 class RegradePanel:
     """The receipt's regrade section: where the assignment's regrade window stands
     (``not_released``, ``open`` or ``closed``), its end, the questions one may ask about,
-    whether the viewer may ask now, and the submission's regrade requests, newest first."""
+    whether the viewer may ask now, and the submission's regrade requests, newest first,
+    with their threads by request id."""
 
     state: str
     released_at: datetime | None
@@ -110,6 +173,7 @@ class RegradePanel:
     questions: list[tuple[str, str]]  # (slug, what pages call it)
     may_request: bool
     requests: list[RegradeRequest]
+    threads: dict[int, list[ThreadMessage]]
 
     @property
     def titles(self) -> dict[str, str]:
@@ -119,7 +183,7 @@ class RegradePanel:
 def regrade_panel(*, enrollment: Enrollment, submission: Submission, now: datetime) -> RegradePanel:
     """For whoever may see the submission (``submissions.selectors.submission_get`` has
     checked that): its owner and group members, who may ask while the window is open, and
-    the course's staff, who see the requests. Two queries."""
+    the course's staff, who see the requests. At most four queries."""
     assignment = submission.assignment
     closes = regrade_window_closes_at(assignment)
     if not grades_released(assignment, now):
@@ -128,13 +192,17 @@ def regrade_panel(*, enrollment: Enrollment, submission: Submission, now: dateti
         state = "closed"
     else:
         state = "open"
+    requests = list(
+        _regrade_requests().filter(submission=submission).order_by("-created_at", "-pk")
+    )
     return RegradePanel(
         state=state,
         released_at=assignment.grades_released_at,
         closes_at=closes,
         questions=[(q.slug, q.shown) for q in assignment.questions.order_by("position")],
         may_request=state == "open" and enrollment.role in SUBMITTING_ROLES,
-        requests=list(
-            _regrade_requests().filter(submission=submission).order_by("-created_at", "-pk")
+        requests=requests,
+        threads=regrade_threads(
+            course_id=submission.course_id, request_ids=[r.pk for r in requests]
         ),
     )

@@ -7,7 +7,9 @@
 - ``recompute``: ``grades_recompute``, the one writer of a grade's points;
 - ``rubrics``: rubric items and evaluations (items applied, adjustments, comments,
   annotations);
-- ``regrades``: regrade requests, asked and resolved.
+- ``regrades``: regrade requests, asked and resolved;
+- ``regrade_messages``: regrade threads (messages on an open request) and assigning a
+  request to a grader.
 
 Callers import from ``grading.services``; the names they use are re-exported here. The jobs
 send every wake-up through ``grading.services.publish``, so replacing that one name here
@@ -46,6 +48,7 @@ from grading.services.jobs import (
     jobs_sweep,
     publish,
 )
+from grading.services.regrade_messages import regrade_message_create, regrade_request_assign
 from grading.services.regrades import regrade_request_create, regrade_request_resolve
 from grading.services.releases import grades_release, grades_unrelease
 from grading.services.rubrics import (
@@ -85,6 +88,8 @@ __all__ = [
     "jobs_rerun_latest",
     "jobs_sweep",
     "publish",
+    "regrade_message_create",
+    "regrade_request_assign",
     "regrade_request_create",
     "regrade_request_resolve",
     "result_accept",

@@ -14,7 +14,7 @@ from courses.models import STAFF_ROLES, SUBMITTING_ROLES, Assignment, Enrollment
 from grading import notifications
 from grading.errors import InvalidField
 from grading.models import GradeChange, RegradeRequest
-from grading.selectors.regrades import regrade_window_closes_at
+from grading.selectors.regrades import regrade_assignee, regrade_window_closes_at
 from grading.services.grades import grade_set, graded_students, question_check
 from portal.errors import ApplicationError, NotFound, PermissionDeniedError
 from submissions.models import Submission
@@ -86,6 +86,10 @@ def regrade_request_create(
             question=question,
             message=message,
         )
+        assignee = regrade_assignee(request)
+        if assignee is not None:
+            request.assigned_to = assignee
+            request.save(update_fields=["assigned_to"])
         notifications.regrade_opened(request_id=request.pk)
     return request
 

@@ -1,9 +1,10 @@
-"""Regrade pages: a student asks from the receipt; staff read the queue and resolve."""
+"""Regrade pages: a student asks from the receipt; staff read the queue, assign and resolve;
+both write in a request's thread while it is open."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -14,8 +15,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
+from courses.models import Enrollment
 from grading import selectors, services
 from grading.models import RegradeRequest
+from grading.selectors.regrades import ThreadMessage, regrade_threads
 from portal.errors import ApplicationError, ValidationFailed
 from portal.pages import perform
 from submissions import selectors as submission_selectors
@@ -44,42 +47,45 @@ def regrade_request_create(request: HttpRequest, submission_id: int) -> HttpResp
 
 
 REGRADE_STATUSES = ("open", "resolved", "all")
+REGRADE_ASSIGNED = ("all", "me")
 
 
 def _regrade_filters(data: Any) -> dict[str, str]:
-    """The queue's filters: ``status`` (open by default, resolved or all) and ``assignment``
-    (a slug; empty for every assignment)."""
+    """The queue's filters: ``status`` (open by default, resolved or all), ``assignment``
+    (a slug; empty for every assignment) and ``assigned`` (all by default, or me)."""
     status = data.get("status", "").strip() or "open"
+    assigned = data.get("assigned", "").strip()
     return {
         "status": status if status in REGRADE_STATUSES else "open",
         "assignment": data.get("assignment", "").strip(),
+        "assigned": assigned if assigned in REGRADE_ASSIGNED else "all",
     }
 
 
-@login_required
-@require_GET
-def regrade_queue(request: HttpRequest, course_slug: str) -> HttpResponse:
-    """TAs and instructors (404 for everyone else): the course's regrade requests, open ones
-    first by default, filtered by status and assignment; each open one with a resolve form
-    and the current grade of its question with that grade's history."""
-    enrollment = course_selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
-    course = enrollment.course
-    filters = _regrade_filters(request.GET)
-    error = None
-    try:
-        regrades = list(
-            selectors.regrade_request_list(
-                enrollment=enrollment,
-                status=None if filters["status"] == "all" else filters["status"],
-                assignment_slug=filters["assignment"] or None,
-            )
-        )
-    except ApplicationError as refusal:
-        error, regrades = refusal, []
-    # Each request's grade now, from the one selector (six queries however many requests),
-    # and the history of the question's grade row for the open ones (three per assignment).
+def _queue_url(course_slug: str, filters: dict[str, str]) -> str:
+    """The queue with these filters (``assigned=all``, the default, left out)."""
+    shown = {k: v for k, v in filters.items() if (k, v) != ("assigned", "all")}
+    return reverse("grading:regrade_queue", args=[course_slug]) + "?" + urlencode(shown)
+
+
+class QueueRow(NamedTuple):
+    """One request on the queue: its question's grade row (with the history; open requests),
+    the grade now, what pages call its question, and its thread."""
+
+    request: RegradeRequest
+    grade: Any
+    points: Any
+    title: str
+    thread: list[ThreadMessage]
+
+
+def _queue_rows(enrollment: Enrollment, regrades: list[RegradeRequest]) -> list[QueueRow]:
+    """Each request's grade now, from the one selector (six queries however many requests),
+    the history of the question's grade row for the open ones (three per assignment), and
+    the threads (two queries)."""
+    course_id = enrollment.course_id
     current = selectors.current_points(
-        course_id=course.pk,
+        course_id=course_id,
         asked=[(r.student_id, r.submission.assignment.slug, r.question) for r in regrades],
         now=timezone.now(),
     )
@@ -93,15 +99,41 @@ def regrade_queue(request: HttpRequest, course_slug: str) -> HttpResponse:
         for grade in selectors.grade_list(enrollment=enrollment, assignment=assignment):
             history[(assignment.pk, grade.student_id, grade.question)] = grade
     titles = selectors.question_titles(assignments=[r.submission.assignment for r in regrades])
-    rows = [
-        (
+    threads = regrade_threads(course_id=course_id, request_ids=[r.pk for r in regrades])
+    return [
+        QueueRow(
             r,
             history.get((r.submission.assignment_id, r.student_id, r.question)),
             current[(r.student_id, r.submission.assignment.slug, r.question)],
             titles.get((r.submission.assignment_id, r.question), r.question),
+            threads.get(r.pk, []),
         )
         for r in regrades
     ]
+
+
+@login_required
+@require_GET
+def regrade_queue(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """TAs and instructors (404 for everyone else): the course's regrade requests, open ones
+    first by default, filtered by status, assignment and whether they are assigned to the
+    viewer; each with its thread, each open one with reply, assign and resolve forms and the
+    current grade of its question with that grade's history."""
+    enrollment = course_selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+    course = enrollment.course
+    filters = _regrade_filters(request.GET)
+    error = None
+    try:
+        regrades = list(
+            selectors.regrade_request_list(
+                enrollment=enrollment,
+                status=None if filters["status"] == "all" else filters["status"],
+                assignment_slug=filters["assignment"] or None,
+                assigned_to_id=enrollment.user_id if filters["assigned"] == "me" else None,
+            )
+        )
+    except ApplicationError as refusal:
+        error, regrades = refusal, []
     return render(
         request,
         "grading/regrade_queue.html",
@@ -112,14 +144,67 @@ def regrade_queue(request: HttpRequest, course_slug: str) -> HttpResponse:
             "filters": filters,
             "query": urlencode(filters),
             "error": error,
-            "rows": rows,
+            "rows": _queue_rows(enrollment, regrades),
             "statuses": REGRADE_STATUSES,
+            "graders": list(course_selectors.course_staff(course=course)),
             "assignment_choices": course_selectors.assignment_rows(
                 enrollment=enrollment, now=timezone.now()
             ),
         },
         status=error.status if error is not None else 200,
     )
+
+
+def _back(request: HttpRequest, regrade: RegradeRequest, enrollment: Enrollment) -> str:
+    """Where a thread's or an assignment's form goes back to, at the request: the staff
+    queue with its filters (``back=queue``, staff), else the receipt."""
+    if request.POST.get("back") == "queue" and enrollment.is_staff_role:
+        back = _queue_url(enrollment.course.slug, _regrade_filters(request.POST))
+    else:
+        back = reverse("submissions:receipt", args=[regrade.submission_id])
+    return f"{back}#regrade-{regrade.pk}"
+
+
+@login_required
+@require_POST
+def regrade_message_create(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The requester (or the submission's group) or staff write in a request's thread
+    (``message``) from the receipt or the queue; back there with the outcome. Anyone who may
+    not see the request gets 404."""
+    regrade, enrollment = selectors.regrade_request_get(user=request.user, request_id=request_id)
+    perform(
+        request,
+        lambda: services.regrade_message_create(
+            enrollment=enrollment,
+            request_id=regrade.pk,
+            message=request.POST.get("message", ""),
+            now=timezone.now(),
+        ),
+        lambda _: "Your message is in the thread.",
+    )
+    return redirect(_back(request, regrade, enrollment))
+
+
+@login_required
+@require_POST
+def regrade_request_assign(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Staff (re)assign a request from the queue (``assigned_to``, a username; empty: to
+    nobody); back to the queue with its filters. The requester gets 403, anyone else 404."""
+    regrade, enrollment = selectors.regrade_request_get(user=request.user, request_id=request_id)
+    grader = request.POST.get("assigned_to", "").strip()
+    perform(
+        request,
+        lambda: services.regrade_request_assign(
+            enrollment=enrollment, request_id=regrade.pk, grader=grader or None
+        ),
+        lambda _: (
+            f"{regrade.student.username}'s regrade request is assigned to "
+            + (grader or "nobody")
+            + "."
+        ),
+    )
+    back = _queue_url(enrollment.course.slug, _regrade_filters(request.POST))
+    return redirect(f"{back}#regrade-{regrade.pk}")
 
 
 @login_required
@@ -129,8 +214,7 @@ def regrade_request_resolve(request: HttpRequest, request_id: int) -> HttpRespon
     back to the queue, with its filters, and the outcome. The requester is refused (403, by
     the service), anyone who may not see the request gets 404."""
     regrade, enrollment = selectors.regrade_request_get(user=request.user, request_id=request_id)
-    back = reverse("grading:regrade_queue", args=[enrollment.course.slug])
-    back += "?" + urlencode(_regrade_filters(request.POST))
+    back = _queue_url(enrollment.course.slug, _regrade_filters(request.POST))
     typed = request.POST.get("score", "").strip()
 
     def resolve() -> Decimal | None:

@@ -297,10 +297,27 @@ def test_every_answer_matches_the_served_schema(
         expect=201,
     )
     student.get(f"/api/v1/regrade-requests/{asked['id']}/")
+    # Its thread and its assignment.
+    student.post(
+        f"/api/v1/regrade-requests/{asked['id']}/messages/", {"message": "Part (b)."}, expect=201
+    )
+    ta.post(
+        f"/api/v1/regrade-requests/{asked['id']}/messages/", {"message": "Checking."}, expect=201
+    )
+    instructor.post(
+        f"/api/v1/regrade-requests/{asked['id']}/assign/",
+        {"assigned_to": world["ta"].user.username},
+    )
+    thread = student.get(f"/api/v1/regrade-requests/{asked['id']}/")
+    assert [m["staff"] for m in thread["messages"]] == [False, True]
+    assert thread["assigned_to"] == world["ta"].user.username
     ta.get(f"{base}/regrade-requests/")
     ta.get(f"{base}/regrade-requests/?status=open")
     ta.post(f"/api/v1/regrade-requests/{asked['id']}/resolve/", {"response": "Fixed.", "score": 5})
     ta.get(f"/api/v1/regrade-requests/{asked['id']}/")
+    student.post(
+        f"/api/v1/regrade-requests/{asked['id']}/messages/", {"message": "Thanks"}, expect=409
+    )
     ta.get(f"{base}/gradebook.csv")
     ta.get(f"{base}/gradebook.csv?section=CS4803")
     assert GradeChange.objects.filter(source="regrade").exists()
@@ -384,3 +401,14 @@ def test_refusals_are_declared_and_match_the_error_envelope(
         {"annotations": [{"file": "nope.py", "line": 1, "text": "x"}]},
         expect=400,
     )
+    Assignment.objects.filter(pk=hw1.pk).update(grades_released_at=timezone.now())
+    asked = student.post(
+        f"/api/v1/submissions/{first['id']}/regrade-requests/",
+        {"question": "q1", "message": "?"},
+        expect=201,
+    )
+    student.post(f"/api/v1/regrade-requests/{asked['id']}/messages/", {"message": ""}, expect=400)
+    student.post(
+        f"/api/v1/regrade-requests/{asked['id']}/assign/", {"assigned_to": "x"}, expect=403
+    )
+    ta.post(f"/api/v1/regrade-requests/{asked['id']}/assign/", {"assigned_to": "x"}, expect=400)
