@@ -18,6 +18,8 @@ from portal.serializers import ViewOutput
 from submissions.models import Submission
 
 VISIBILITIES = ["hidden", "after_due_date", "after_published", "visible"]
+AUTOGRADE_STATUSES = ["none", "queued", "running", "done", "failed"]
+TEST_STATUSES = ["passed", "failed"]
 
 
 class LeaderboardOutput(ViewOutput):
@@ -40,7 +42,7 @@ class TestOutput(ViewOutput):
     number = serializers.CharField(allow_null=True)
     score = serializers.FloatField(allow_null=True)
     max_score = serializers.FloatField(allow_null=True)
-    status = serializers.ChoiceField(choices=["passed", "failed"], allow_null=True)
+    status = serializers.ChoiceField(choices=TEST_STATUSES, allow_null=True)
     output = serializers.CharField(allow_blank=True)
     tags = serializers.ListField(child=serializers.CharField())
     output_format = serializers.CharField(allow_null=True)
@@ -59,7 +61,7 @@ class AutogradeOutput(ViewOutput):
     class Meta:
         ref_name = "Autograde"
 
-    status = serializers.ChoiceField(choices=["none", "queued", "running", "done", "failed"])
+    status = serializers.ChoiceField(choices=AUTOGRADE_STATUSES)
     job_id = serializers.IntegerField(required=False)
     queued_at = serializers.DateTimeField(required=False)
     started_at = serializers.DateTimeField(required=False, allow_null=True)

@@ -22,6 +22,8 @@ from grading.selectors.regrades import regrade_threads
 from portal.serializers import LocalDateTimeField
 from submissions import selectors as submission_selectors
 
+REGRADE_STATUSES = list(RegradeRequest.Status.values)
+
 # The longest regrade message, thread message or response taken, in characters.
 MESSAGE_MAX = REGRADE_TEXT_MAX
 
@@ -36,7 +38,7 @@ class RegradeRequestOutput(serializers.Serializer):  # type: ignore[type-arg]
     student = serializers.CharField(source="student.username")
     question = serializers.CharField(allow_blank=True)
     message = serializers.CharField()
-    status = serializers.ChoiceField(choices=RegradeRequest.Status.values)
+    status = serializers.ChoiceField(choices=REGRADE_STATUSES)
     created_at = LocalDateTimeField()
     response = serializers.CharField(allow_blank=True)
     resolved_by = serializers.CharField(
@@ -152,7 +154,7 @@ class RegradeRequestListApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", str, enum=RegradeRequest.Status.values),
+            OpenApiParameter("status", str, enum=REGRADE_STATUSES),
             OpenApiParameter("assignment", str, description="an assignment's slug"),
         ],
         responses=RegradeRequestOutput(many=True),

@@ -135,6 +135,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "Requirement": "courses.models.Requirement",
         "Visibility": "grading.apis.autograde.VISIBILITIES",
+        "AutogradeStatus": "grading.apis.autograde.AUTOGRADE_STATUSES",
+        "TestStatus": "grading.apis.autograde.TEST_STATUSES",
+        "RegradeStatus": "grading.apis.regrades.REGRADE_STATUSES",
     },
 }
 
