@@ -64,6 +64,9 @@ def _free_port() -> int:
 @pytest.fixture
 def smtp(settings: Any) -> Any:
     """A real SMTP server on a free port; Django sends to it, Celery runs tasks in-process."""
+    # Read before any setting changes: Celery reads Django's settings lazily, so reading it
+    # after CELERY_TASK_ALWAYS_EAGER = True would keep tasks eager for every later test.
+    eager = celery_app.conf.task_always_eager
     inbox = Inbox()
     port = _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -77,7 +80,6 @@ def smtp(settings: Any) -> Any:
     settings.DEFAULT_FROM_EMAIL = "Course portal <portal@example.edu>"
     settings.PORTAL_BASE_URL = BASE
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     try:
         yield inbox
