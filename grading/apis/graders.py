@@ -149,7 +149,7 @@ class GradingQueueApi(APIView):
             enrollment=enrollment,
             assignment=assignment,
             mine=request.query_params.get("mine", "") in ("1", "true"),
-            question=request.query_params.get("question"),
+            question=request.query_params.get("question") or None,
             now=timezone.now(),
         )
         body = {

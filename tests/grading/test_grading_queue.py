@@ -353,11 +353,19 @@ def test_graders_asking_at_once_never_get_the_same_submission(
     course: Any, sections: Any, hw: Any
 ) -> None:
     """Against the real PostgreSQL: four graders, each on their own connection, released
-    together by a barrier, take four different submissions."""
+    together by a barrier, take four different submissions, round after round."""
     students = [EnrollmentFactory(section=sections["CS4803"]) for _ in range(6)]
     for s in students:
         submit(s, hw)
     tas = [EnrollmentFactory(section=sections["CS4803"], role="ta") for _ in range(4)]
+    for _ in range(5):
+        handed = _at_once(tas, hw)
+        assert len(handed) == 4 and len(set(handed)) == 4, handed
+        assert GradingLock.objects.count() == 4
+
+
+def _at_once(tas: list[Any], hw: Any) -> list[int]:
+    """Each TA asks for the next submission in their own thread, all at once; what they got."""
     barrier = threading.Barrier(len(tas))
     handed: list[int] = []
     errors: list[BaseException] = []
@@ -380,8 +388,7 @@ def test_graders_asking_at_once_never_get_the_same_submission(
     for t in threads:
         t.join(timeout=30)
     assert not errors, errors
-    assert len(handed) == 4 and len(set(handed)) == 4
-    assert GradingLock.objects.count() == 4
+    return handed
 
 
 # --- regrade requests go to the grader whose share covers them -------------------------------
