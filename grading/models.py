@@ -377,3 +377,58 @@ class GradeRelease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment} {self.action} at {self.at}"
+
+
+class GraderAssignment(models.Model):
+    """The share of an assignment's grading one TA or instructor does: the students of
+    ``sections`` (section codes; [] = every section) on ``questions`` (question slugs; [] =
+    every question). One per grader per assignment."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="graders")
+    grader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sections = models.JSONField(default=list, blank=True)
+    questions = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["assignment", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "grader"], name="one_grader_assignment_per_grader"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grader} grades {self.assignment}"
+
+    def covers(self, *, section: str | None, question: str) -> bool:
+        """Whether this share holds a student of ``section`` on ``question`` ("": the whole
+        assignment, held only by a share of every question)."""
+        return (not self.sections or section in self.sections) and (
+            not self.questions or (question != "" and question in self.questions)
+        )
+
+
+class GradingLock(models.Model):
+    """A soft lock: ``grader`` is grading ``student``'s counting submission (for group work,
+    the submitter's) on ``question`` ("": the whole submission) until ``expires_at``; others
+    are not handed it by the grading queue meanwhile."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="+")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    question = models.CharField(max_length=64, blank=True, default="")
+    grader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["assignment", "student", "question"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "student", "question"], name="one_grading_lock"
+            ),
+        ]
+        indexes = [models.Index(fields=["assignment", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.grader} holds {self.student} on {self.assignment}/{self.question}"

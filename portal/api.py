@@ -131,6 +131,21 @@ urlpatterns = [
         name="api-rubric-item",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/graders/",
+        grading_apis.GradersApi.as_view(),
+        name="api-graders",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grading-queue/",
+        grading_apis.GradingQueueApi.as_view(),
+        name="api-grading-queue",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grading-queue/next/",
+        grading_apis.GradingNextApi.as_view(),
+        name="api-grading-queue-next",
+    ),
+    path(
         "submissions/<int:submission_id>/evaluation/",
         grading_apis.EvaluationApi.as_view(),
         name="api-submission-evaluation",

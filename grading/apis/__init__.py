@@ -1,9 +1,11 @@
 """The grading part of /api/v1/: staff re-runs, the queue, autograder uploads (``jobs``);
 grades, their release and the gradebook (``grades``); regrade requests, their threads and
-their assignment (``regrades``); rubrics and evaluations (``rubrics``); and
+their assignment (``regrades``); rubrics and evaluations (``rubrics``); graders' shares and
+the grading queue (``graders``); and
 the autograder's fields of the API's submission (``autograde``)."""
 
 from grading.apis.gradebook import GradebookApi, ResultAcceptApi, ResultsToReviewApi
+from grading.apis.graders import GradersApi, GradingNextApi, GradingQueueApi
 from grading.apis.grades import (
     AssignmentGradesApi,
     GradebookCsvApi,
@@ -31,8 +33,11 @@ __all__ = [
     "EvaluationApi",
     "GradebookApi",
     "GradebookCsvApi",
+    "GradersApi",
     "GradesReleaseApi",
     "GradesUnreleaseApi",
+    "GradingNextApi",
+    "GradingQueueApi",
     "MyGradesApi",
     "QueueApi",
     "RegradeMessageCreateApi",

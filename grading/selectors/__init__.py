@@ -11,7 +11,8 @@ inside, split by domain:
   policy): a student's own grades, the assignment list's and the receipt's;
 - ``staff_gradebook``: the staff gradebook page, its Canvas CSV, regrades' current points;
 - ``review``: results awaiting review, the autograder's maxima against the questions';
-- ``rubrics``: rubric items and a submission's evaluation.
+- ``rubrics``: rubric items and a submission's evaluation;
+- ``graders``: graders' shares of an assignment, the grading queue.
 
 Callers import from ``grading.selectors``; the names they use are re-exported here."""
 
@@ -33,6 +34,7 @@ from grading.selectors.final_grades import (
     student_grades,
     submission_grade,
 )
+from grading.selectors.graders import GradingQueue, QueueRow, grader_list, grading_queue
 from grading.selectors.grades import (
     course_student_get,
     grade_get,
@@ -93,8 +95,10 @@ __all__ = [
     "EvaluationView",
     "GradeCell",
     "GradebookPage",
+    "GradingQueue",
     "QuestionCell",
     "QuestionView",
+    "QueueRow",
     "RegradePanel",
     "StudentGrades",
     "StudentRow",
@@ -111,7 +115,9 @@ __all__ = [
     "grade_rows",
     "gradebook_export",
     "gradebook_page",
+    "grader_list",
     "grades_released",
+    "grading_queue",
     "has_autograded_grades",
     "job_duration_average",
     "job_enrollment_get",

@@ -13,7 +13,7 @@ from courses import deadlines
 from courses.models import STAFF_ROLES, SUBMITTING_ROLES, Assignment, Enrollment, GroupMembership
 from courses.selectors import course_tz
 from grading.errors import InvalidField
-from grading.models import RegradeMessage, RegradeRequest
+from grading.models import GraderAssignment, RegradeMessage, RegradeRequest
 from grading.selectors.grades import grades_released, staff_check
 from portal.errors import NotFound
 from submissions.models import Submission
@@ -31,10 +31,27 @@ def regrade_window_closes_at(assignment: Assignment) -> datetime | None:
 
 
 def regrade_assignee(request: RegradeRequest) -> User | None:
-    """The staff member a new regrade request is assigned to. This is the place the
-    assignment of graders goes (the TA who grades the request's question or the student's
-    section); until it lands, nobody: staff assign requests from the queue."""
-    return None
+    """The staff member a new regrade request is assigned to: the grader whose share of the
+    assignment (GraderAssignment) covers the request's question and the requester's section,
+    the first named; None when no share covers it (staff assign it from the list). Two
+    queries."""
+    submission = request.submission
+    section = (
+        Enrollment.objects.filter(course_id=submission.course_id, user_id=request.student_id)
+        .values_list("section__code", flat=True)
+        .first()
+    )
+    shares = GraderAssignment.objects.filter(assignment_id=submission.assignment_id).select_related(
+        "grader"
+    )
+    return next(
+        (
+            s.grader
+            for s in shares.order_by("pk")
+            if s.covers(section=section, question=request.question)
+        ),
+        None,
+    )
 
 
 def _regrade_requests() -> QuerySet[RegradeRequest]:

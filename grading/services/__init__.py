@@ -9,7 +9,8 @@
   annotations);
 - ``regrades``: regrade requests, asked and resolved;
 - ``regrade_messages``: regrade threads (messages on an open request) and assigning a
-  request to a grader.
+  request to a grader;
+- ``graders``: graders' shares of an assignment, taking the next submission to grade.
 
 Callers import from ``grading.services``; the names they use are re-exported here. The jobs
 send every wake-up through ``grading.services.publish``, so replacing that one name here
@@ -24,6 +25,7 @@ from grading.services.bundles import (
     bundle_upload,
     bundles_sync,
 )
+from grading.services.graders import grader_assign, grading_next
 from grading.services.grades import (
     KEEP,
     grade_set,
@@ -74,11 +76,13 @@ __all__ = [
     "evaluation_set",
     "grade_set",
     "graded_students",
+    "grader_assign",
     "grades_from_result",
     "grades_recompute",
     "grades_release",
     "grades_rescore",
     "grades_unrelease",
+    "grading_next",
     "job_claim",
     "job_enqueue",
     "job_fail",

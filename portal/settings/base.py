@@ -186,6 +186,8 @@ GRADING_TASK_TIME_LIMIT = env.int("GRADING_TASK_TIME_LIMIT", default=2 * 3600)
 GRADING_SETUP_TIMEOUT = env.int("GRADING_SETUP_TIMEOUT", default=1800)
 # setup.sh may install Python packages from the network (instructor's code, not students').
 GRADING_SETUP_NETWORK = env.bool("GRADING_SETUP_NETWORK", default=True)
+# How long the grading queue keeps a submission for the TA it handed it to (a soft lock).
+GRADING_LOCK_MINUTES = env.int("GRADING_LOCK_MINUTES", default=10)
 
 # Email (grading.notifications): Django's mail framework, sent by Celery tasks. Everything
 # comes from the environment; the demo prints the emails (local.py).

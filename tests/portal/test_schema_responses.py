@@ -287,6 +287,17 @@ def test_every_answer_matches_the_served_schema(
         },
     )
     ta.get(evaluation)
+
+    # Graders' shares and the grading queue; the next ungraded submission, then none.
+    share = {"grader": world["ta"].user.username, "sections": ["CS4803"], "questions": ["ec"]}
+    instructor.post(f"{hw}/graders/", share, expect=201)
+    instructor.post(f"{hw}/graders/", {**share, "questions": ["q1", "ec"]})
+    ta.get(f"{hw}/graders/")
+    for query in ("", "?mine=1", "?question=q1"):
+        ta.get(f"{hw}/grading-queue/{query}")
+    handed = ta.post(f"{hw}/grading-queue/next/", {})
+    assert handed["student"] == world["student"].user.username
+    ta.post(f"{hw}/grading-queue/next/", {"question": "q1"}, expect=204)
     instructor.post(f"{hw}/release/")
     student.get(evaluation)
     student.get(f"{base}/grades/")
@@ -401,6 +412,11 @@ def test_refusals_are_declared_and_match_the_error_envelope(
         {"annotations": [{"file": "nope.py", "line": 1, "text": "x"}]},
         expect=400,
     )
+    instructor = Caller(checker, world["instructor"].user)
+    instructor.post(f"{base}/assignments/{hw1.slug}/graders/", {"grader": "nobody"}, expect=400)
+    ta.post(f"{base}/assignments/{hw1.slug}/graders/", {"grader": "nobody"}, expect=403)
+    ta.get(f"{base}/assignments/{hw1.slug}/grading-queue/?question=q9", expect=400)
+    ta.post(f"{base}/assignments/{hw1.slug}/grading-queue/next/", {"question": "q9"}, expect=400)
     Assignment.objects.filter(pk=hw1.pk).update(grades_released_at=timezone.now())
     asked = student.post(
         f"/api/v1/submissions/{first['id']}/regrade-requests/",
