@@ -11,7 +11,8 @@ inside, split by domain:
   policy): a student's own grades, the assignment list's and the receipt's;
 - ``staff_gradebook``: the staff gradebook page, its Canvas CSV, regrades' current points;
 - ``review``: results awaiting review, the autograder's maxima against the questions';
-- ``rubrics``: rubric items and a submission's evaluation.
+- ``rubrics``: rubric items and a submission's evaluation;
+- ``feedback``: the receipt's feedback (items, comments) and its files rendered readably.
 
 Callers import from ``grading.selectors``; the names they use are re-exported here."""
 
@@ -20,6 +21,12 @@ from grading.selectors.bundles import (
     autograder_card,
     bundle_setup_list,
     setups,
+)
+from grading.selectors.feedback import (
+    FileView,
+    QuestionFeedback,
+    SubmissionFeedback,
+    submission_feedback,
 )
 from grading.selectors.final_grades import (
     AssignmentScore,
@@ -91,13 +98,16 @@ __all__ = [
     "WORKERS_SEEN_WITHIN",
     "AssignmentScore",
     "EvaluationView",
+    "FileView",
     "GradeCell",
     "GradebookPage",
     "QuestionCell",
+    "QuestionFeedback",
     "QuestionView",
     "RegradePanel",
     "StudentGrades",
     "StudentRow",
+    "SubmissionFeedback",
     "SubmissionGrade",
     "assignments_autograded",
     "autograde_view",
@@ -140,6 +150,7 @@ __all__ = [
     "setups",
     "student_grades",
     "student_points",
+    "submission_feedback",
     "submission_grade",
     "submission_metadata",
     "workers_seen",
