@@ -6,8 +6,8 @@ never imports grading). Connected in ``grading.apps``:
 - the API's submission gets ``autograde``, ``score`` and ``tests``;
 - the assignment list (``courses.hooks``) gets the student's released grades;
 - the assignment page gets the latest submission's live autograder status, staff's
-  autograder card and the regrade window; the receipt its autograder status and regrade
-  requests.
+  autograder card and the regrade window; the receipt its autograder status, regrade
+  requests, grade and feedback (rubric items, comments, the files with annotations).
 """
 
 from __future__ import annotations
@@ -113,6 +113,9 @@ class GradingExtension:
                 enrollment=enrollment, submission=submission, now=now
             ),
             "grade": selectors.submission_grade(
+                enrollment=enrollment, submission=submission, now=now
+            ),
+            "feedback": selectors.submission_feedback(
                 enrollment=enrollment, submission=submission, now=now
             ),
         }

@@ -249,12 +249,38 @@ def choose(request: HttpRequest, submission_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def file_download(request: HttpRequest, submission_id: int, file_id: int) -> FileResponse:
-    """One file of a submission, for whoever may see the submission."""
+    """One file of a submission, for whoever may see the submission: a download, or with
+    ``?inline=1`` an image or PDF shown in the browser (its type from its name, never
+    sniffed; 400 ``not_inline`` for any other file)."""
     submission, _ = selectors.submission_get(user=request.user, submission_id=submission_id)
     stored = next((f for f in submission.files.all() if f.pk == file_id), None)
     if stored is None:
         raise NotFound("There is no such file in this submission.")
-    return FileResponse(stored.file.open("rb"), as_attachment=True, filename=stored.name)
+    if request.GET.get("inline") != "1":
+        response = FileResponse(stored.file.open("rb"), as_attachment=True, filename=stored.name)
+    else:
+        content_type = INLINE_TYPES.get(stored.name.rsplit(".", 1)[-1].lower())
+        if content_type is None:
+            raise ApplicationError(
+                "Only images and PDFs are shown in the browser; download this file instead.",
+                code="not_inline",
+                status=400,
+            )
+        response = FileResponse(
+            stored.file.open("rb"), filename=stored.name, content_type=content_type
+        )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# What a file may be shown inline as, by its name's extension: images and PDF only.
+INLINE_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "pdf": "application/pdf",
+}
 
 
 # --- the staff list and its zip -----------------------------------------------------------------

@@ -12,7 +12,8 @@ inside, split by domain:
 - ``staff_gradebook``: the staff gradebook page, its Canvas CSV, regrades' current points;
 - ``review``: results awaiting review, the autograder's maxima against the questions';
 - ``rubrics``: rubric items and a submission's evaluation;
-- ``graders``: graders' shares of an assignment, the grading queue.
+- ``graders``: graders' shares of an assignment, the grading queue;
+- ``feedback``: the receipt's feedback (items, comments) and its files rendered readably.
 
 Callers import from ``grading.selectors``; the names they use are re-exported here."""
 
@@ -21,6 +22,12 @@ from grading.selectors.bundles import (
     autograder_card,
     bundle_setup_list,
     setups,
+)
+from grading.selectors.feedback import (
+    FileView,
+    QuestionFeedback,
+    SubmissionFeedback,
+    submission_feedback,
 )
 from grading.selectors.final_grades import (
     AssignmentScore,
@@ -93,15 +100,18 @@ __all__ = [
     "WORKERS_SEEN_WITHIN",
     "AssignmentScore",
     "EvaluationView",
+    "FileView",
     "GradeCell",
     "GradebookPage",
     "GradingQueue",
     "QuestionCell",
+    "QuestionFeedback",
     "QuestionView",
     "QueueRow",
     "RegradePanel",
     "StudentGrades",
     "StudentRow",
+    "SubmissionFeedback",
     "SubmissionGrade",
     "assignments_autograded",
     "autograde_view",
@@ -146,6 +156,7 @@ __all__ = [
     "setups",
     "student_grades",
     "student_points",
+    "submission_feedback",
     "submission_grade",
     "submission_metadata",
     "workers_seen",

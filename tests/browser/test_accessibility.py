@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from grading import services as grading_services
+from grading.services.rubrics import AnnotationInput, QuestionEvaluation
 from submissions.services import submission_create
 from tests.browser.builders import deep_learning, george, person
 from tests.browser.conftest import log_in
@@ -30,8 +31,9 @@ WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "he
 
 @pytest.fixture
 def course(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
-    """A course with a graded, released assignment, a regrade request, a group assignment,
-    an extension and an autograder: every page has something to show."""
+    """A course with a graded, released assignment (its receipt with rubric items, a comment
+    and an annotation), a regrade request, a group assignment, an extension and an
+    autograder: every page has something to show."""
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     built = deep_learning(
         links=[
@@ -83,6 +85,20 @@ def course(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
     grading_services.job_finish(job_id=job.pk, worker="w", score=8, max_score=10, data={"raw": raw})
     grading_services.grade_set(
         by=instructor, assignment=hw1, student=student.user, question="q2", points=Decimal(7)
+    )
+    # The receipt's feedback: a rubric item applied, an adjustment, a comment, an annotation.
+    item = grading_services.rubric_item_create(
+        by=instructor, assignment=hw1, question="q1", description="Missing bias", points=Decimal(-2)
+    )
+    grading_services.evaluation_set(
+        by=instructor,
+        submission=submission,
+        questions={
+            "q1": QuestionEvaluation(
+                rubric_items=[item.pk], adjustment=Decimal(1), comment="Check the shapes."
+            )
+        },
+        annotations=[AnnotationInput(file="hw1.py", line=1, text="Print the shape too.")],
     )
     grading_services.grades_release(enrollment=instructor, assignment=hw1, now=timezone.now())
     grading_services.regrade_request_create(
@@ -180,3 +196,20 @@ def test_a_wide_table_says_it_scrolls_at_a_phones_width(
             assert wrap.evaluate("w => w.scrollLeft") > 0  # every column can be reached
         context.close()
     assert seen == {"phone": True, "desktop": False}
+
+
+def test_the_receipt_axe_checks_shows_the_feedback(
+    chromium: Any, live_server: Any, course: Any
+) -> None:
+    """The receipt the axe test visits carries the released feedback: the rubric item, the
+    comment, and the code with its annotated line."""
+    context = chromium.new_context(base_url=live_server.url, viewport=WIDTHS["desktop"])
+    page = context.new_page()
+    try:
+        log_in(page, "gburdell")
+        page.goto(f"/submissions/{course['submission']}/")
+        assert "Missing bias" in page.locator("#feedback").inner_text()
+        assert "Check the shapes." in page.locator("#feedback").inner_text()
+        assert page.locator(".code-lines li.annotated .annotation").is_visible()
+    finally:
+        context.close()
