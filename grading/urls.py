@@ -53,4 +53,34 @@ urlpatterns = [
         regrade_request_assign,
         name="regrade_request_assign",
     ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/",
+        views.grade_overview,
+        name="grade_overview",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/next/",
+        views.grade_next,
+        name="grade_next",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/<int:submission_id>/",
+        views.grade_submission,
+        name="grade_submission",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/<int:submission_id>/save/",
+        views.grade_save,
+        name="grade_save",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/<int:submission_id>/rubric/",
+        views.rubric_item_add,
+        name="rubric_item_add",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/<int:submission_id>/comments/",
+        views.annotation_add,
+        name="annotation_add",
+    ),
 ]

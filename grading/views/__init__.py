@@ -1,6 +1,6 @@
-"""The grading pages, split by domain: autograding (``jobs``), grades (``grades``) and
-regrade requests (``regrades``). Thin, over grading's services and selectors; a refusal shows
-the service's message."""
+"""The grading pages, split by domain: autograding (``jobs``), grades (``grades``), regrade
+requests (``regrades``) and the TA's grading pages (``grading_page``). Thin, over grading's
+services and selectors; a refusal shows the service's message."""
 
 from grading.views.grades import (
     grade_set,
@@ -10,13 +10,26 @@ from grading.views.grades import (
     my_grades,
     result_accept,
 )
+from grading.views.grading_page import (
+    annotation_add,
+    grade_next,
+    grade_overview,
+    grade_save,
+    grade_submission,
+    rubric_item_add,
+)
 from grading.views.jobs import assignment_rerun, bundle_upload, job_rerun, job_status, queue
 from grading.views.regrades import regrade_queue, regrade_request_create, regrade_request_resolve
 
 __all__ = [
+    "annotation_add",
     "assignment_rerun",
     "bundle_upload",
+    "grade_next",
+    "grade_overview",
+    "grade_save",
     "grade_set",
+    "grade_submission",
     "gradebook",
     "grades_release",
     "grades_unrelease",
@@ -28,4 +41,5 @@ __all__ = [
     "regrade_request_create",
     "regrade_request_resolve",
     "result_accept",
+    "rubric_item_add",
 ]
