@@ -1,7 +1,8 @@
 /* The grading view (templates/grading/grade_submission.html): each line of a code file gets a
-   button with its number that opens a small comment form under that line (posting to the same
-   view as the plain form at the bottom, which works without this script), and the number keys
-   1-9 tick the first nine rubric checkboxes unless a field has the focus. */
+   button with its number that opens a small comment form under that line (posting in the
+   background to the same view as the plain form at the bottom, which works without this
+   script, so rubric items ticked and not saved yet stay as they are), and the number keys 1-9
+   tick the first nine rubric checkboxes unless the focus is in a text field. */
 (function () {
   "use strict";
 
@@ -10,7 +11,10 @@
   function typing(target) {
     if (!target || !target.tagName) return false;
     var tag = target.tagName.toLowerCase();
-    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+    if (tag === "input") {
+      return !/^(checkbox|radio|button|submit|reset)$/.test(target.type);
+    }
+    return tag === "textarea" || tag === "select" || target.isContentEditable;
   }
 
   function hidden(name, value) {
@@ -53,9 +57,45 @@
     cancel.className = "link-button";
     cancel.textContent = "Cancel";
     cancel.addEventListener("click", function () { form.remove(); });
-    form.append(label, text, save, cancel);
+    var said = document.createElement("p");
+    said.className = "line-comment-status";
+    said.setAttribute("role", "status");
+    form.append(label, text, save, cancel, said);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      send(form, li, text, said, save);
+    });
     li.appendChild(form);
     text.focus();
+  }
+
+  // The view answers with a redirect to this page, whose messages say how it went.
+  function send(form, li, text, said, save) {
+    save.disabled = true;
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var answer = new DOMParser().parseFromString(html, "text/html");
+        var refusal = answer.querySelector(".messages .error");
+        if (refusal) {
+          said.textContent = refusal.textContent;
+          save.disabled = false;
+          return;
+        }
+        var note = document.createElement("div");
+        note.className = "annotation";
+        note.setAttribute("role", "note");
+        var head = document.createElement("span");
+        head.className = "annotation-label";
+        head.textContent = "Comment on line " + form.elements.line.value + ":";
+        note.append(head, document.createTextNode(" " + text.value));
+        li.insertBefore(note, form);
+        form.remove();
+      })
+      .catch(function () {
+        said.textContent = "The comment could not be saved; try again, or use the form below.";
+        save.disabled = false;
+      });
   }
 
   function lineButtons(block) {

@@ -1,0 +1,170 @@
+"""The TA's grading pages in a real browser: a TA goes from the assignment page to the grading
+overview, takes the next ungraded submission, ticks rubric items (by clicking and by a number
+key), types an adjustment and a comment, comments a line of the code, and saves; once the
+instructor releases the grades the student reads it all on the receipt. Two TAs taking the
+next ungraded submission at once get different ones."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from grading.models import Annotation, Grade, RubricItem
+from submissions.services import submission_create
+from tests.browser.builders import deep_learning, george, person
+from tests.browser.conftest import log_in
+from tests.factories import AssignmentFactory, QuestionFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CODE = b"import torch\n\ndef forward(x):\n    return x @ x.T\n"
+
+
+def hand_in(enrollment: Any, assignment: Any) -> int:
+    return submission_create(
+        enrollment=enrollment,
+        assignment=assignment,
+        files=[(SimpleUploadedFile("model.py", CODE), "model.py")],
+        received_at=timezone.now(),
+    ).submission.pk
+
+
+@pytest.fixture
+def dl(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
+    """HW1 with one question (q1, 10 points, graded by staff) and two rubric items; George
+    handed in model.py; two TAs and the instructor."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    built = deep_learning()
+    hw1 = AssignmentFactory(
+        course=built.course,
+        category=built.homework,
+        slug="hw1",
+        title="HW1",
+        release_at=now - timedelta(days=5),
+        due_at=now + timedelta(days=2),
+        points=Decimal(10),
+    )
+    QuestionFactory(assignment=hw1, slug="q1", title="Forward pass", points=10, position=0)
+    RubricItem.objects.create(
+        assignment=hw1, question="q1", description="Correct forward pass", points=6, position=0
+    )
+    RubricItem.objects.create(
+        assignment=hw1, question="q1", description="Clear plots", points=2, position=1
+    )
+    student = george(built)
+    return {
+        "course": built.course,
+        "hw1": hw1,
+        "student": student,
+        "submission": hand_in(student, hw1),
+        "ta": person("tahelper", "Tara", "Helper", section=built.ug, role="ta"),
+        "ta2": person("tbright", "Tom", "Bright", section=built.ug, role="ta"),
+        "instructor": person(
+            "zkira", "Zsolt", "Kira", course=built.course, section=None, role="instructor"
+        ),
+        "ug": built.ug,
+    }
+
+
+def test_a_ta_grades_in_the_browser_and_the_student_reads_it(
+    chromium: Any, live_server: Any, dl: dict[str, Any], shots: Any
+) -> None:
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1366, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    log_in(page, "tahelper")
+    page.goto("/courses/cs7643-sp21/assignments/hw1/")
+    page.get_by_role("link", name="Grade submissions").click()
+    expect(page.get_by_role("heading", name="Grade HW1", level=1)).to_be_visible()
+    expect(page.locator("#grading-progress")).to_have_text("Graded 0 of 1")
+    page.get_by_role("button", name="Next ungraded").click()
+    expect(page.get_by_role("heading", name="Grade gburdell: HW1", level=1)).to_be_visible()
+
+    # grading.js has run once the code's lines are buttons.
+    expect(page.get_by_role("button", name="Comment on line 4 of model.py")).to_be_visible()
+    page.get_by_role("checkbox", name="Correct forward pass").click()
+    page.keyboard.press("2")  # the focus is on a checkbox, not in a text field
+    expect(page.get_by_role("checkbox", name="Correct forward pass")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Clear plots")).to_be_checked()
+    page.get_by_role("spinbutton", name="Adjustment").fill("0.5")
+    page.get_by_role("textbox", name="Comment", exact=True).fill("Tidy work; mind the shapes.")
+    page.get_by_role("textbox", name="Comment", exact=True).press("1")  # typed, not a toggle
+    expect(page.get_by_role("checkbox", name="Correct forward pass")).to_be_checked()
+
+    page.get_by_role("button", name="Comment on line 4 of model.py").click()
+    line_form = page.locator("form.line-comment-form")
+    line_form.get_by_role("textbox", name="Comment on line 4 of model.py").fill("Transpose?")
+    line_form.get_by_role("button", name="Save comment").click()
+    expect(page.locator("#code")).to_contain_text("Comment on line 4: Transpose?")
+    expect(page.get_by_role("checkbox", name="Clear plots")).to_be_checked()  # not reloaded
+    page.screenshot(path=str(shots / "grading-view.png"), full_page=True)
+
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Evaluation saved.")).to_be_visible()
+    expect(page.locator("#points-q1")).to_contain_text("8.5")
+    expect(page.locator("#grade-total")).to_have_text(re.compile(r"^8\.50 / 10$"))
+    expect(page.get_by_role("checkbox", name="Clear plots")).to_be_checked()
+    grade = Grade.objects.get(assignment=dl["hw1"], student=dl["student"].user, question="q1")
+    assert grade.points == Decimal("8.5") and grade.comment.endswith("mind the shapes.1")
+    assert list(Annotation.objects.values_list("line", "text")) == [(4, "Transpose?")]
+    context.close()
+
+    boss = chromium.new_context(base_url=live_server.url)
+    boss_page = boss.new_page()
+    log_in(boss_page, "zkira")
+    boss_page.goto("/courses/cs7643-sp21/assignments/hw1/")
+    boss_page.once("dialog", lambda dialog: dialog.accept())
+    boss_page.get_by_role("button", name="Release grades").click()
+    expect(boss_page.get_by_text("The grades of HW1 are released")).to_be_visible()
+    boss.close()
+
+    reader = chromium.new_context(base_url=live_server.url)
+    student_page = reader.new_page()
+    log_in(student_page, "gburdell")
+    student_page.goto(f"/submissions/{dl['submission']}/")
+    feedback = student_page.locator("#feedback")
+    expect(feedback).to_contain_text("Correct forward pass")
+    expect(feedback).to_contain_text("Clear plots")
+    expect(feedback).to_contain_text("Tidy work; mind the shapes.")
+    expect(feedback).to_contain_text("+0.5")
+    expect(student_page.locator("#code")).to_contain_text("Transpose?")
+    expect(student_page.locator("#grade-total")).to_contain_text("8.50 / 10")
+    reader.close()
+
+
+def test_two_tas_taking_next_ungraded_at_once_get_different_submissions(
+    chromium: Any, live_server: Any, dl: dict[str, Any]
+) -> None:
+    other = person("aturing", "Alan", "Turing", section=dl["ug"])
+    hand_in(other, dl["hw1"])
+    pages = []
+    contexts = []
+    for username in ("tahelper", "tbright"):
+        context = chromium.new_context(base_url=live_server.url)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        log_in(page, username)
+        page.goto("/courses/cs7643-sp21/assignments/hw1/grade/")
+        pages.append(page)
+    for page in pages:
+        page.get_by_role("button", name="Next ungraded").click(no_wait_after=True)
+    taken = re.compile(r"/assignments/hw1/grade/(\d+)/$")
+    for page in pages:
+        page.wait_for_url(taken)
+    ids = {taken.search(page.url).group(1) for page in pages}  # type: ignore[union-attr]
+    assert len(ids) == 2
+    pages[0].goto("/courses/cs7643-sp21/assignments/hw1/grade/")
+    expect(pages[0].locator("table.grading-rows")).to_contain_text("tahelper")
+    expect(pages[0].locator("table.grading-rows")).to_contain_text("tbright")
+    for context in contexts:
+        context.close()
