@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
 from courses.models import Assignment, Enrollment
-from grading import selectors, services
+from grading import scoring, selectors, services
 from grading.selectors.graders import QueueRow
 from grading.services.rubrics import AnnotationInput, QuestionEvaluation
 from grading.views.grades import _number
@@ -170,6 +170,18 @@ def _question_forms(
     ]
 
 
+def _autograde(submission: Submission, assignment: Assignment, question: str | None) -> Any:
+    """The job-status fragment's view for staff; with a question chosen, only the tests that
+    feed that question."""
+    status = selectors.job_status(submission, staff=True, now=timezone.now())
+    if question is not None and status.get("tests"):
+        specs = selectors.question_specs(assignment)
+        status["tests"] = [
+            t for t in status["tests"] if scoring.feeding_question(t["name"], specs) == question
+        ]
+    return status
+
+
 @login_required
 @require_GET
 def grade_submission(
@@ -203,7 +215,7 @@ def grade_submission(
             ),
             "feedback": feedback,
             "code_files": [f for f in feedback.files if f.kind in ("code", "notebook")],
-            "autograde": selectors.job_status(submission, staff=True, now=now),
+            "autograde": _autograde(submission, assignment, question),
             "tz": course_selectors.course_tz(enrollment.course),
         },
     )

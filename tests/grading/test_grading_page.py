@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 
 from grading.models import Annotation, Grade, GradingLock, RubricItem
 from submissions.models import Submission
-from tests.factories import EnrollmentFactory, QuestionFactory
+from tests.factories import AssignmentFactory, EnrollmentFactory, QuestionFactory
+from tests.grading.conftest import autograde
 from tests.grading.test_feedback import CODE, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -87,8 +88,6 @@ def test_students_get_404_on_every_grading_page(
 def test_a_submission_of_another_assignment_is_404_under_this_one(
     client: Any, ta: Any, hw: Any, student: Any, course: Any, homework: Any
 ) -> None:
-    from tests.factories import AssignmentFactory
-
     other = AssignmentFactory(course=course, category=homework, slug="hw9", title="HW9")
     elsewhere = make_submission(student, other, {"a.py": b"x = 1\n"})
     client.force_login(ta.user)
@@ -292,3 +291,16 @@ def test_a_line_comment_on_an_unknown_file_or_line_is_refused(
     page = client.post(url, {"file": "model.py", "line": "zero", "text": "x"}, follow=True)
     assert "The line must be a line number" in page.content.decode()
     assert not Annotation.objects.exists()
+
+
+def test_the_view_of_one_question_shows_only_its_autograder_tests(
+    client: Any, ta: Any, hw: Any, work: Submission, student: Any
+) -> None:
+    QuestionFactory(assignment=hw, slug="q2", points=10, position=1)
+    autograde(hw, student, {"q1": 7, "q2": 4}, submission=work)
+    client.force_login(ta.user)
+    every = client.get(view_url(hw, work)).content.decode()
+    assert "q1 test" in every and "q2 test" in every
+    one = client.get(view_url(hw, work) + "?question=q2").content.decode()
+    assert "q2 test" in one and "q1 test" not in one
+    assert 'id="comment-q2"' in one and 'id="comment-q1"' not in one
