@@ -95,7 +95,7 @@ def test_a_ta_grades_in_the_browser_and_the_student_reads_it(
     page.keyboard.press("2")  # the focus is on a checkbox, not in a text field
     expect(page.get_by_role("checkbox", name="Correct forward pass")).to_be_checked()
     expect(page.get_by_role("checkbox", name="Clear plots")).to_be_checked()
-    page.get_by_role("spinbutton", name="Adjustment").fill("0.5")
+    page.get_by_role("textbox", name="Adjustment").fill("0.5")
     page.get_by_role("textbox", name="Comment", exact=True).fill("Tidy work; mind the shapes.")
     page.get_by_role("textbox", name="Comment", exact=True).press("1")  # typed, not a toggle
     expect(page.get_by_role("checkbox", name="Correct forward pass")).to_be_checked()
