@@ -11,24 +11,14 @@ prints the queries per request and p50/p99 latencies. Nothing is pass/fail here.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
-
-import django
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+import _django  # Django on the test settings, before anything imports it
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 
 def main() -> None:
@@ -37,14 +27,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
 
-    setup_test_environment()
-    from django.test.utils import setup_databases, teardown_databases
-
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
+    def run_all() -> None:
         run(args.students, args.requests)
-    finally:
-        teardown_databases(old, verbosity=0)
+
+    _django.in_test_database(run_all)
 
 
 def run(n_students: int, n_requests: int) -> None:

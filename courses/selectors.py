@@ -260,23 +260,47 @@ def assignment_row(*, enrollment: Enrollment, slug: str, now: datetime) -> Assig
     raise NotFound("There is no such assignment in this course.")  # pragma: no cover
 
 
-def course_student_get(*, course_id: int, username: str) -> Enrollment:
-    """A student (or waitlisted student) of the course, by username; 400 ``unknown_student``
-    otherwise (staff naming the person they mean to grade or extend)."""
+def _course_member_get(
+    *, course_id: int, username: str, roles: frozenset[str] | set[str], refusal: ApplicationError
+) -> Enrollment:
     found = (
         Enrollment.objects.filter(
             course_id=course_id,
             user__username=(username or "").strip(),
-            role__in=sorted(SUBMITTING_ROLES),
+            role__in=sorted(roles),
         )
         .select_related("user")
         .first()
     )
     if found is None:
-        raise ApplicationError(
-            f"'{username}' is not a student in this course.", code="unknown_student"
-        )
+        raise refusal
     return found
+
+
+def course_student_get(*, course_id: int, username: str) -> Enrollment:
+    """A student (or waitlisted student) of the course, by username; 400 ``unknown_student``
+    otherwise (staff naming the person they mean to grade or extend)."""
+    return _course_member_get(
+        course_id=course_id,
+        username=username,
+        roles=SUBMITTING_ROLES,
+        refusal=ApplicationError(
+            f"'{username}' is not a student in this course.", code="unknown_student"
+        ),
+    )
+
+
+def course_grader_get(*, course_id: int, username: str) -> Enrollment:
+    """A TA or instructor of the course, by username; 400 ``unknown_grader`` otherwise (a
+    grader named for a share of the grading or a regrade request)."""
+    return _course_member_get(
+        course_id=course_id,
+        username=username,
+        roles=STAFF_ROLES,
+        refusal=ApplicationError(
+            f"'{username}' is not a TA or instructor of this course.", code="unknown_grader"
+        ),
+    )
 
 
 def notification_preference_get(*, user: AbstractBaseUser) -> NotificationPreference:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from django.contrib import messages
 from django.http import HttpRequest
 
-from portal.errors import ApplicationError, PermissionDeniedError
+from portal.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 
 T = TypeVar("T")
 
@@ -27,3 +28,16 @@ def perform(request: HttpRequest, action: Callable[[], T], success: Callable[[T]
         return False
     messages.success(request, success(result))
     return True
+
+
+def typed_number(typed: str, field: str, *, empty: Decimal | None) -> Decimal | None:
+    """A number a person typed in a form field (``empty`` when left blank), or a refusal
+    naming the field."""
+    typed = typed.strip()
+    if not typed:
+        return empty
+    try:
+        return Decimal(typed)
+    except InvalidOperation:
+        message = f"{field.capitalize()} must be a number, like 8 or 8.5; '{typed}' is not."
+        raise ValidationFailed(message, fields={field: [message]}) from None

@@ -19,11 +19,11 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from courses.models import Assignment, Enrollment, Role, Section
+from courses.selectors import course_grader_get
 from grading.errors import InvalidField
 from grading.models import GraderAssignment, GradingLock
 from grading.selectors.graders import QueueRow, queue_rows, queue_scope
 from grading.selectors.grades import question_specs, staff_check
-from grading.services.regrade_messages import _grader_get
 from portal.errors import NotFound, PermissionDeniedError
 
 # The first key of the advisory lock that serializes the queue's hand-outs (the second is the
@@ -67,7 +67,7 @@ def grader_assign(
         raise NotFound("There is no such assignment in this course.")
     if by.role != Role.INSTRUCTOR:
         raise PermissionDeniedError("Only the instructor assigns graders.")
-    user = _grader_get(course_id=assignment.course_id, username=grader)
+    user = course_grader_get(course_id=assignment.course_id, username=grader).user
     checked_sections = _sections_check(assignment=assignment, sections=sections)
     checked_questions = _questions_check(assignment=assignment, questions=questions)
     with transaction.atomic():

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import User
 from django.db import transaction
 
 from courses.models import STAFF_ROLES, Enrollment
+from courses.selectors import course_grader_get
 from grading.errors import InvalidField
 from grading.models import REGRADE_TEXT_MAX, RegradeMessage, RegradeRequest
 from grading.selectors.regrades import regrade_request_may_see
@@ -63,24 +63,6 @@ def regrade_message_create(
         )
 
 
-def _grader_get(*, course_id: int, username: str) -> User:
-    """A TA or instructor of the course, by username; 400 ``unknown_grader`` otherwise."""
-    found = (
-        Enrollment.objects.filter(
-            course_id=course_id,
-            user__username=(username or "").strip(),
-            role__in=sorted(STAFF_ROLES),
-        )
-        .select_related("user")
-        .first()
-    )
-    if found is None:
-        raise ApplicationError(
-            f"'{username}' is not a TA or instructor of this course.", code="unknown_grader"
-        )
-    return found.user
-
-
 def regrade_request_assign(
     *, enrollment: Enrollment, request_id: int, grader: str | None
 ) -> RegradeRequest:
@@ -91,7 +73,9 @@ def regrade_request_assign(
         if enrollment.role not in STAFF_ROLES:
             raise PermissionDeniedError("Only the course's TAs and instructors assign regrades.")
         request.assigned_to = (
-            _grader_get(course_id=enrollment.course_id, username=grader) if grader else None
+            course_grader_get(course_id=enrollment.course_id, username=grader).user
+            if grader
+            else None
         )
         request.save(update_fields=["assigned_to"])
     return request

@@ -4,7 +4,7 @@ result that awaits review."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,8 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
 from grading import selectors, services
-from portal.errors import ValidationFailed
-from portal.pages import perform
+from portal.pages import perform, typed_number
 from submissions import selectors as submission_selectors
 
 
@@ -100,17 +99,6 @@ def grades_unrelease(request: HttpRequest, course_slug: str, assignment_slug: st
     return redirect("submissions:assignment_detail", enrollment.course.slug, assignment.slug)
 
 
-def _number(typed: str, field: str, *, empty: Decimal | None) -> Decimal | None:
-    typed = typed.strip()
-    if not typed:
-        return empty
-    try:
-        return Decimal(typed)
-    except InvalidOperation:
-        message = f"{field.capitalize()} must be a number, like 8 or 8.5; '{typed}' is not."
-        raise ValidationFailed(message, fields={field: [message]}) from None
-
-
 @login_required
 @require_POST
 def grade_set(request: HttpRequest, submission_id: int) -> HttpResponse:
@@ -138,8 +126,8 @@ def grade_set(request: HttpRequest, submission_id: int) -> HttpResponse:
                 assignment=submission.assignment,
                 student=student,
                 question=data.get("question", ""),
-                points=_number(data.get("points", ""), "points", empty=None),
-                adjustment=_number(data.get("adjustment", ""), "adjustment", empty=Decimal(0))
+                points=typed_number(data.get("points", ""), "points", empty=None),
+                adjustment=typed_number(data.get("adjustment", ""), "adjustment", empty=Decimal(0))
                 or Decimal(0),
             )
 

@@ -24,9 +24,8 @@ from courses.models import Assignment, Enrollment
 from grading import scoring, selectors, services
 from grading.selectors.graders import QueueRow
 from grading.services.rubrics import AnnotationInput, QuestionEvaluation
-from grading.views.grades import _number
 from portal.errors import NotFound, ValidationFailed
-from portal.pages import perform
+from portal.pages import perform, typed_number
 from submissions import selectors as submission_selectors
 from submissions.models import Submission
 
@@ -252,7 +251,7 @@ def grade_save(
     def save() -> None:
         given = QuestionEvaluation(
             rubric_items=_item_ids(data.getlist("rubric_items")),
-            adjustment=_number(data.get("adjustment", ""), "adjustment", empty=Decimal(0))
+            adjustment=typed_number(data.get("adjustment", ""), "adjustment", empty=Decimal(0))
             or Decimal(0),
             comment=data.get("comment", ""),
         )
@@ -285,7 +284,7 @@ def rubric_item_add(
             assignment=assignment,
             question=data.get("question", ""),
             description=description,
-            points=_number(data.get("points", ""), "points", empty=Decimal(0)) or Decimal(0),
+            points=typed_number(data.get("points", ""), "points", empty=Decimal(0)) or Decimal(0),
         )
 
     perform(request, add, lambda item: f"Rubric item '{item.description}' added.")
