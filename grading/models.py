@@ -316,6 +316,11 @@ class RegradeRequest(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The requester's grade on what the request is about, per question slug, when it was
+    # asked and when it was resolved (grading.selectors.evaluation_snapshot): the rubric as
+    # applied then, so staff grade against it and the student sees what changed.
+    evaluation_before = models.JSONField(null=True, blank=True)
+    evaluation_after = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -38,6 +38,7 @@ from django.utils import timezone
 from courses.models import SUBMITTING_ROLES, Assignment, Enrollment, Role
 from grading.models import Grade, RegradeRequest
 from grading.selectors.final_grades import grade_rows
+from grading.selectors.regrade_changes import regrade_changes
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +208,9 @@ def send_regrade_answered(*, request_id: int) -> int:
         "request": request,
         "assignment": assignment,
         "link": _link("submissions:receipt", request.submission_id),
+        "changes": regrade_changes(
+            request, {q.slug: q.shown for q in assignment.questions.order_by("position")}
+        ),
     }
     subject = f"[{assignment.course.title}] Your regrade request on {assignment.title} is answered"
     return _send(

@@ -17,15 +17,43 @@ from rest_framework.views import APIView
 from courses import selectors as course_selectors
 from courses.models import Enrollment
 from grading import selectors, services
+from grading.apis.rubrics import QuestionEvaluationInput
 from grading.models import REGRADE_TEXT_MAX, RegradeRequest
 from grading.selectors.regrades import regrade_threads
-from portal.serializers import LocalDateTimeField
+from grading.services.rubrics import QuestionEvaluation
+from portal.serializers import LocalDateTimeField, PointsField
 from submissions import selectors as submission_selectors
 
 REGRADE_STATUSES = list(RegradeRequest.Status.values)
 
 # The longest regrade message, thread message or response taken, in characters.
 MESSAGE_MAX = REGRADE_TEXT_MAX
+
+
+class AppliedItemOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "RegradeAppliedItem"
+
+    id = serializers.IntegerField()
+    description = serializers.CharField(help_text="the item's text at that time")
+    points = PointsField(help_text="the item's points at that time")
+
+
+class QuestionAsAppliedOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "RegradeQuestionAsApplied"
+
+    rubric_items = AppliedItemOutput(many=True)
+    adjustment = PointsField()
+    comment = serializers.CharField(allow_blank=True)
+    override = PointsField(allow_null=True, help_text="points set by hand; null: none")
+    points = PointsField(allow_null=True, help_text="the question's grade; null: ungraded")
+
+
+def _as_applied(help_text: str) -> serializers.DictField:
+    return serializers.DictField(
+        child=QuestionAsAppliedOutput(), allow_null=True, read_only=True, help_text=help_text
+    )
 
 
 class RegradeRequestOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -50,6 +78,10 @@ class RegradeRequestOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
     message_count = serializers.IntegerField(help_text="messages in the request's thread")
     current_points = serializers.SerializerMethodField()
+    evaluation_before = _as_applied(
+        "the requester's grade when they asked, by question slug: the rubric as applied then"
+    )
+    evaluation_after = _as_applied("the same once resolved (null while open)")
 
     def get_current_points(self, regrade: RegradeRequest) -> float | None:
         """The grade now of what the request is about: its question, or ("") the whole
@@ -247,11 +279,22 @@ class RegradeRequestAssignApi(APIView):
 
 
 class RegradeRequestResolveApi(APIView):
-    """POST (TA, instructor) ``{"response", "score"}``: answers the request. With ``score``
-    the grade of the request's question (or whole assignment) becomes it, for the requester
-    and, for group work, every member of the group; every change stays in the history."""
+    """POST (TA, instructor) ``{"response", "score"}`` or ``{"response", "questions"}``:
+    answers the request. With ``questions`` (as in ``PUT submissions/{id}/evaluation/``:
+    per question slug its ``rubric_items``, ``adjustment``, ``comment``; the request's
+    question only, any for a request about the whole assignment) the grade changes through
+    the rubric, and an override on it is removed. With ``score`` the grade of the request's
+    question (or whole assignment) becomes it, as an override. Either way for the requester
+    and, for group work, every member of the group; every change stays in the history, and
+    the answer keeps the grade before and after (``evaluation_before``/``_after``)."""
 
-    refusals = {"POST": {403: "permission_denied", 409: "already_resolved"}}
+    refusals = {
+        "POST": {
+            400: "invalid, points_out_of_range",
+            403: "permission_denied",
+            409: "already_resolved",
+        }
+    }
 
     class Input(serializers.Serializer):  # type: ignore[type-arg]
         class Meta:
@@ -266,6 +309,11 @@ class RegradeRequestResolveApi(APIView):
             allow_null=True,
             default=None,
         )
+        questions = serializers.DictField(
+            child=QuestionEvaluationInput(),
+            required=False,
+            help_text="the evaluation of the request's question(s), as on the evaluation API",
+        )
 
     @extend_schema(request=Input, responses={200: RegradeRequestOutput})
     def post(self, request: Request, request_id: int) -> Response:
@@ -279,6 +327,10 @@ class RegradeRequestResolveApi(APIView):
             request_id=regrade.pk,
             response=data.validated_data["response"],
             score=data.validated_data["score"],
+            questions={
+                slug: QuestionEvaluation(**parts)
+                for slug, parts in data.validated_data.get("questions", {}).items()
+            },
             now=timezone.now(),
         )
         regrade, _ = selectors.regrade_request_get(user=request.user, request_id=regrade.pk)

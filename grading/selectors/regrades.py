@@ -15,6 +15,7 @@ from courses.selectors import course_tz
 from grading.errors import InvalidField
 from grading.models import GraderAssignment, RegradeMessage, RegradeRequest
 from grading.selectors.grades import grades_released, staff_check
+from grading.selectors.regrade_changes import AsApplied, QuestionChange, as_applied, regrade_changes
 from portal.errors import NotFound
 from submissions.models import Submission
 
@@ -191,6 +192,8 @@ class RegradePanel:
     may_request: bool
     requests: list[RegradeRequest]
     threads: dict[int, list[ThreadMessage]]
+    asked: dict[int, list[AsApplied]]  # per request id: the grade when it was asked
+    changes: dict[int, list[QuestionChange]]  # per resolved request id: what it changed
 
     @property
     def titles(self) -> dict[str, str]:
@@ -212,11 +215,15 @@ def regrade_panel(*, enrollment: Enrollment, submission: Submission, now: dateti
     requests = list(
         _regrade_requests().filter(submission=submission).order_by("-created_at", "-pk")
     )
+    questions = [(q.slug, q.shown) for q in assignment.questions.order_by("position")]
+    titles = dict(questions)
     return RegradePanel(
+        asked={r.pk: as_applied(r.evaluation_before, titles) for r in requests},
+        changes={r.pk: regrade_changes(r, titles) for r in requests},
         state=state,
         released_at=assignment.grades_released_at,
         closes_at=closes,
-        questions=[(q.slug, q.shown) for q in assignment.questions.order_by("position")],
+        questions=questions,
         may_request=state == "open" and enrollment.role in SUBMITTING_ROLES,
         requests=requests,
         threads=regrade_threads(

@@ -99,3 +99,44 @@ def evaluation_get(
         for a in submission.annotations.order_by("file", "line", "pk")
     ]
     return EvaluationView(questions=questions, annotations=annotations)
+
+
+def evaluation_snapshot(
+    *, assignment: Assignment, student_id: int, questions: list[str]
+) -> dict[str, dict[str, object]]:
+    """What a student's grade holds on these questions, as a regrade request keeps it (when
+    asked, and when resolved): per question slug, the rubric items applied with their
+    description and points as they were then, the adjustment, the comment, the override and
+    the points (None: ungraded). Plain JSON values (numbers as strings). Two queries."""
+    grades = {
+        g.question: g
+        for g in Grade.objects.filter(
+            assignment=assignment, student_id=student_id, question__in=questions
+        ).prefetch_related(
+            Prefetch(
+                "applied",
+                queryset=AppliedRubricItem.objects.select_related("item").order_by(
+                    "item__position", "item__pk"
+                ),
+            )
+        )
+    }
+
+    def text(value: Decimal | None) -> str | None:
+        return None if value is None else str(value)
+
+    snapshot: dict[str, dict[str, object]] = {}
+    for slug in questions:
+        grade = grades.get(slug)
+        applied = list(grade.applied.all()) if grade else []
+        snapshot[slug] = {
+            "rubric_items": [
+                {"id": a.item_id, "description": a.item.description, "points": str(a.item.points)}
+                for a in applied
+            ],
+            "adjustment": text(grade.adjustment if grade else Decimal(0)),
+            "comment": grade.comment if grade else "",
+            "override": text(grade.override if grade else None),
+            "points": text(grade.points if grade else None),
+        }
+    return snapshot

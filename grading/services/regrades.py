@@ -1,6 +1,8 @@
-"""Writes of regrade requests: a student asks while the regrade window is open; staff
-resolve a request once, setting the question's grade through
-:func:`grading.services.grades.grade_set`."""
+"""Writes of regrade requests: a student asks while the regrade window is open (the grade as
+it stands is kept on the request); staff resolve a request once, through the rubric and
+adjustment of its question (:func:`grading.services.rubrics.evaluation_set`) or with a score
+(an override, :func:`grading.services.grades.grade_set`), and the grade as it then stands is
+kept beside the first, so the student sees what changed."""
 
 from __future__ import annotations
 
@@ -14,8 +16,11 @@ from courses.models import STAFF_ROLES, SUBMITTING_ROLES, Assignment, Enrollment
 from grading import notifications
 from grading.errors import InvalidField
 from grading.models import GradeChange, RegradeRequest
+from grading.selectors.grades import question_specs
 from grading.selectors.regrades import regrade_assignee, regrade_window_closes_at
+from grading.selectors.rubrics import evaluation_snapshot
 from grading.services.grades import grade_set, graded_students, question_check
+from grading.services.rubrics import QuestionEvaluation, evaluation_set
 from portal.errors import ApplicationError, NotFound, PermissionDeniedError
 from submissions.models import Submission
 
@@ -85,6 +90,7 @@ def regrade_request_create(
             student_id=enrollment.user_id,
             question=question,
             message=message,
+            evaluation_before=_snapshot(submission, enrollment.user_id, question),
         )
         assignee = regrade_assignee(request)
         if assignee is not None:
@@ -114,34 +120,78 @@ def _regrade_request_lock(*, enrollment: Enrollment, request_id: int) -> Regrade
     return request
 
 
+def _snapshot(
+    submission: Submission, student_id: int, question: str
+) -> dict[str, dict[str, object]]:
+    """The student's grade on the request's question; on every question for a request about
+    the whole of an assignment graded by question."""
+    assignment = submission.assignment
+    slugs = [question] if question else [q.slug for q in question_specs(assignment)]
+    return evaluation_snapshot(assignment=assignment, student_id=student_id, questions=slugs)
+
+
+def _evaluation_check(
+    request: RegradeRequest, questions: dict[str, QuestionEvaluation], score: Decimal | None
+) -> None:
+    """A resolution through the rubric is about the request's question (any question for a
+    request about the whole assignment), and not also a score."""
+    if score is not None and questions:
+        raise InvalidField(
+            "score",
+            "Resolve either through the rubric and adjustment or with a score, not both.",
+        )
+    others = sorted(slug for slug in questions if request.question and slug != request.question)
+    if others:
+        raise InvalidField(
+            "questions",
+            f"This request is about {request.question}; resolve it on that question, "
+            f"not {', '.join(others)}.",
+        )
+
+
 def regrade_request_resolve(
     *,
     enrollment: Enrollment,
     request_id: int,
     response: str,
-    score: Decimal | None,
+    score: Decimal | None = None,
+    questions: dict[str, QuestionEvaluation] | None = None,
     now: datetime,
 ) -> RegradeRequest:
-    """Staff answer a regrade request. With ``score``, the request's question gets it as an
-    override (within the question's points: ``points_out_of_range`` otherwise) for the
-    requesting student, and for every member of the group for group work, through
-    :func:`grade_set` (source "regrade"), so the history keeps the earlier points. On an
-    assignment with questions, a request about the whole assignment is answered per question
-    (set the questions' grades), so it takes no ``score``. A request is resolved once; the
-    student gets an email with the answer once it commits."""
+    """Staff answer a regrade request. With ``questions``, the question's evaluation (rubric
+    items applied, adjustment, comment) is set as on the grading page, for the requester
+    and every member of a group (an override on it is removed: the rubric is the grade),
+    through :func:`evaluation_set` (source "regrade"). With ``score``, the request's
+    question gets it as an override (within the question's points: ``points_out_of_range``
+    otherwise) through :func:`grade_set`. On an assignment with questions, a request about
+    the whole assignment takes no ``score`` (answer it per question). Either way the history
+    keeps the earlier points, and the grade as it stands after is kept on the request beside
+    the grade when it was asked. A request is resolved once; the student gets an email with
+    the answer once it commits."""
     response = response.strip()
     if not response:
         raise InvalidField("response", "Write a response to the student.")
     with transaction.atomic():
         request = _regrade_request_lock(enrollment=enrollment, request_id=request_id)
         submission = request.submission
-        if score is not None:
+        _evaluation_check(request, questions or {}, score)
+        if questions:
+            evaluation_set(
+                by=enrollment,
+                submission=submission,
+                questions=questions,
+                regrade_request=request,
+            )
+        elif score is not None:
             _score_on(enrollment, request, submission, score)
         request.status = RegradeRequest.Status.RESOLVED
         request.response = response
         request.resolved_by = enrollment.user
         request.resolved_at = now
-        request.save(update_fields=["status", "response", "resolved_by", "resolved_at"])
+        request.evaluation_after = _snapshot(submission, request.student_id, request.question)
+        request.save(
+            update_fields=["status", "response", "resolved_by", "resolved_at", "evaluation_after"]
+        )
         notifications.regrade_answered(request_id=request.pk)
     return request
 

@@ -15,7 +15,14 @@ from django.db import transaction
 from courses.models import Assignment, Enrollment
 from grading import scoring
 from grading.errors import InvalidField
-from grading.models import Annotation, AppliedRubricItem, Grade, GradeChange, RubricItem
+from grading.models import (
+    Annotation,
+    AppliedRubricItem,
+    Grade,
+    GradeChange,
+    RegradeRequest,
+    RubricItem,
+)
 from grading.services.grades import (
     KEEP,
     StaffInput,
@@ -241,13 +248,16 @@ def evaluation_set(
     submission: Submission,
     questions: dict[str, QuestionEvaluation],
     annotations: Sequence[AnnotationInput] | None = None,
+    regrade_request: RegradeRequest | None = None,
 ) -> None:
     """Staff grade a submission's work: for each question given, its rubric items applied
     (replacing those applied before), adjustment and comment, on the grade of its owner
     (every member of its group); ``annotations`` replace the submission's. The grades are
     recomputed in the same transaction, source "staff", with who. Refusals (400
     ``invalid``): an unknown question, an item of another question, a file the submission
-    lacks; an adjustment out of range: ``points_out_of_range``."""
+    lacks; an adjustment out of range: ``points_out_of_range``. For a ``regrade_request``
+    being resolved, the history says so (source "regrade") and an override on the questions
+    given is removed, so the rubric and adjustment are what the grade is."""
     assignment = submission.assignment
     students = graded_students(submission)
     for student in students:
@@ -261,6 +271,9 @@ def evaluation_set(
                 grade, _ = Grade.objects.select_for_update().get_or_create(
                     assignment=assignment, student=student, question=slug
                 )
+                if regrade_request is not None and grade.override is not None:
+                    grade.override = None
+                    grade.save(update_fields=["override", "updated_at"])
                 _grade_parts_set(grade, given)
         if annotations is not None:
             submission.annotations.all().delete()
@@ -273,7 +286,8 @@ def evaluation_set(
         grades_recompute(
             assignment=assignment,
             user_ids=[s.pk for s in students],
-            source=GradeChange.Source.STAFF,
+            source=GradeChange.Source.REGRADE if regrade_request else GradeChange.Source.STAFF,
             by=by.user,
+            regrade_request=regrade_request,
             detail=_describe(submission, checked),
         )

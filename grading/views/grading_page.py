@@ -117,6 +117,16 @@ def grade_overview(request: HttpRequest, course_slug: str, assignment_slug: str)
             "sections": sorted({r.section for r in queue.results if r.section}),
             "question": question or "",
             "questions": [q for q in selectors.question_specs(assignment) if q.slug],
+            "question_titles": {q.slug: q.title for q in queue.questions},
+            "regrades": list(
+                selectors.regrade_request_list(
+                    enrollment=enrollment,
+                    status="open",
+                    assignment_slug=assignment.slug,
+                    assigned_to_id=enrollment.user_id if mine else None,
+                )
+            ),
+            "tz": course_selectors.course_tz(enrollment.course),
             "mine": mine,
             "section": section,
             "ungraded_first": ungraded_first,
@@ -147,11 +157,21 @@ def _rubrics(enrollment: Enrollment, assignment: Assignment) -> dict[str, list[A
     return items
 
 
+def _open_regrades(regrade: Any, slug: str) -> list[Any]:
+    """The submission's open regrade requests a question's form resolves: those about the
+    question, and those about the whole assignment."""
+    return [r for r in regrade.requests if r.status == "open" and r.question in ("", slug)]
+
+
 def _question_forms(
-    enrollment: Enrollment, assignment: Assignment, submission: Submission, chosen: str | None
+    enrollment: Enrollment,
+    assignment: Assignment,
+    submission: Submission,
+    chosen: str | None,
+    regrade: Any,
 ) -> list[dict[str, Any]]:
-    """Per question shown (every one, or the chosen one): its title, rubric items, and what
-    the evaluation holds for it."""
+    """Per question shown (every one, or the chosen one): its title, rubric items, what
+    the evaluation holds for it, and the open regrade requests its form can resolve."""
     now = timezone.now()
     evaluation = selectors.evaluation_get(enrollment=enrollment, submission=submission, now=now)
     titles = selectors.question_titles(assignments=[assignment])
@@ -163,6 +183,7 @@ def _question_forms(
             "max_points": spec.points,
             "items": rubrics.get(spec.slug, []),
             "evaluation": evaluation.questions[spec.slug],
+            "regrades": _open_regrades(regrade, spec.slug),
         }
         for spec in selectors.question_specs(assignment)
         if chosen is None or spec.slug == chosen
@@ -199,6 +220,7 @@ def grade_submission(
         raise NotFound(f"'{question}' is not a question of {assignment.title}.")
     now = timezone.now()
     feedback = selectors.submission_feedback(enrollment=enrollment, submission=submission, now=now)
+    regrade = selectors.regrade_panel(enrollment=enrollment, submission=submission, now=now)
     return render(
         request,
         "grading/grade_submission.html",
@@ -208,7 +230,8 @@ def grade_submission(
             "assignment": assignment,
             "submission": submission,
             "question": question or "",
-            "questions": _question_forms(enrollment, assignment, submission, question),
+            "questions": _question_forms(enrollment, assignment, submission, question, regrade),
+            "regrade": regrade,
             "grade": selectors.submission_grade(
                 enrollment=enrollment, submission=submission, now=now
             ),
@@ -242,25 +265,49 @@ def grade_save(
 ) -> HttpResponse:
     """Staff save one question's evaluation (``question``, ``rubric_items``, ``adjustment``,
     ``comment``): the items ticked replace those applied before; back to the same view with
-    the new points, or the refusal."""
+    the new points, or the refusal. With ``resolve`` (the id of an open regrade request on
+    this submission) and its ``response-<id>``, the same evaluation resolves that request
+    (one transaction: the grade, the answer, the email to the student)."""
     enrollment, assignment, submission = _staff_submission(
         request, course_slug, assignment_slug, submission_id
     )
     data = request.POST
+    resolving = data.get("resolve", "")
 
-    def save() -> None:
-        given = QuestionEvaluation(
-            rubric_items=_item_ids(data.getlist("rubric_items")),
-            adjustment=typed_number(data.get("adjustment", ""), "adjustment", empty=Decimal(0))
-            or Decimal(0),
-            comment=data.get("comment", ""),
+    def save() -> str:
+        given = {
+            data.get("question", ""): QuestionEvaluation(
+                rubric_items=_item_ids(data.getlist("rubric_items")),
+                adjustment=typed_number(data.get("adjustment", ""), "adjustment", empty=Decimal(0))
+                or Decimal(0),
+                comment=data.get("comment", ""),
+            )
+        }
+        if not resolving:
+            services.evaluation_set(by=enrollment, submission=submission, questions=given)
+            return "Evaluation saved."
+        regrade = _regrade_of(request, submission, resolving)
+        services.regrade_request_resolve(
+            enrollment=enrollment,
+            request_id=regrade.pk,
+            response=data.get(f"response-{regrade.pk}", ""),
+            questions=given,
+            now=timezone.now(),
         )
-        services.evaluation_set(
-            by=enrollment, submission=submission, questions={data.get("question", ""): given}
-        )
+        return "Evaluation saved and the regrade request resolved; the student is told by email."
 
-    perform(request, save, lambda _: "Evaluation saved.")
+    perform(request, save, lambda said: said)
     return _back(assignment, submission, request)
+
+
+def _regrade_of(request: HttpRequest, submission: Submission, typed: str) -> Any:
+    """The regrade request ``typed`` names, one of this submission's."""
+    regrade = None
+    if typed.isdigit():
+        regrade, _ = selectors.regrade_request_get(user=request.user, request_id=int(typed))
+    if regrade is None or regrade.submission_id != submission.pk:
+        raise NotFound("There is no such regrade request on this submission.")
+    return regrade
 
 
 @login_required

@@ -157,9 +157,17 @@ def regrade_queue(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 def _back(request: HttpRequest, regrade: RegradeRequest, enrollment: Enrollment) -> str:
     """Where a thread's or an assignment's form goes back to, at the request: the staff
-    queue with its filters (``back=queue``, staff), else the receipt."""
-    if request.POST.get("back") == "queue" and enrollment.is_staff_role:
+    queue with its filters (``back=queue``, staff), the submission's grading view
+    (``back=grading``, staff), else the receipt."""
+    back_to = request.POST.get("back") if enrollment.is_staff_role else None
+    if back_to == "queue":
         back = _queue_url(enrollment.course.slug, _regrade_filters(request.POST))
+    elif back_to == "grading":
+        submission = regrade.submission
+        back = reverse(
+            "grading:grade_submission",
+            args=[enrollment.course.slug, submission.assignment.slug, submission.pk],
+        )
     else:
         back = reverse("submissions:receipt", args=[regrade.submission_id])
     return f"{back}#regrade-{regrade.pk}"

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from courses.models import NotificationPreference
 from grading import services, tasks
-from grading.models import Grade, RegradeRequest
+from grading.models import Grade, RegradeRequest, RubricItem
+from grading.services.rubrics import QuestionEvaluation
 from portal.celery import app as celery_app
 from tests.factories import EnrollmentFactory, QuestionFactory
 from tests.grading.test_regrades_api import make_submission
@@ -359,6 +360,34 @@ def test_a_resolved_regrade_emails_the_student_the_answer_and_the_link(
     text = body(email)
     assert "Right: test 3 was wrong. Full marks." in text
     assert f"{BASE}/submissions/{request.submission_id}/" in text
+    assert "Score: — -> 10 points" in text  # what changed: ungraded, then 10
+
+
+def test_a_regrade_answered_through_the_rubric_says_what_changed(
+    smtp: Inbox,
+    opened: Any,
+    ta: Any,
+    student: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    request = opened()
+    assignment = request.submission.assignment
+    plots = RubricItem.objects.create(
+        assignment=assignment, question="", description="Clear plots", points=4, position=0
+    )
+    smtp.messages.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.regrade_request_resolve(
+            enrollment=ta,
+            request_id=request.pk,
+            response="The plots are there after all.",
+            questions={"": QuestionEvaluation(rubric_items=[plots.pk], adjustment=Decimal(1))},
+            now=timezone.now(),
+        )
+    text = body(smtp.messages[0][1])
+    assert "The plots are there after all." in text
+    assert "applied: Clear plots (+4)" in text
+    assert "adjustment: 0 -> 1" in text
 
 
 def test_a_student_who_turned_regrade_answers_off_gets_none(
