@@ -108,6 +108,21 @@ def course(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
         message="Please look at q2 again.",
         now=timezone.now(),
     )
+    # A request resolved through the rubric: the receipt says what changed.
+    answered = grading_services.regrade_request_create(
+        enrollment=student,
+        submission=submission,
+        question="q1",
+        message="The bias is there.",
+        now=timezone.now(),
+    )
+    grading_services.regrade_request_resolve(
+        enrollment=ta,
+        request_id=answered.pk,
+        response="Right, removed the deduction.",
+        questions={"q1": QuestionEvaluation(rubric_items=[item.pk], adjustment=Decimal(2))},
+        now=timezone.now(),
+    )
     return {
         "slug": built.course.slug,
         "submission": submission.pk,

@@ -16,7 +16,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from grading import services
 from grading.models import Annotation, Grade, RubricItem
+from grading.services.rubrics import QuestionEvaluation
+from submissions.models import Submission
 from submissions.services import submission_create
 from tests.browser.builders import deep_learning, george, person
 from tests.browser.conftest import log_in
@@ -168,3 +171,74 @@ def test_two_tas_taking_next_ungraded_at_once_get_different_submissions(
     expect(pages[0].locator("table.grading-rows")).to_contain_text("tbright")
     for context in contexts:
         context.close()
+
+
+def test_a_regrade_thread_to_resolution_through_the_rubric(
+    chromium: Any, live_server: Any, dl: dict[str, Any], shots: Any
+) -> None:
+    """George asks for a regrade of q1 on his receipt; the TA finds it on the grading
+    overview, asks a question in the thread, George answers, the TA ticks the item he
+    missed, writes a response and presses Save and resolve; George's receipt says what
+    changed and why."""
+    hw1, submission = dl["hw1"], dl["submission"]
+    correct = RubricItem.objects.get(description="Correct forward pass")
+    services.evaluation_set(
+        by=dl["ta"],
+        submission=Submission.objects.get(pk=submission),
+        questions={"q1": QuestionEvaluation(rubric_items=[correct.pk])},
+    )
+    services.grades_release(
+        enrollment=dl["instructor"], assignment=hw1, now=timezone.now() - timedelta(minutes=5)
+    )
+    student_context = chromium.new_context(base_url=live_server.url)
+    student_context.set_default_timeout(15_000)
+    student_page = student_context.new_page()
+    log_in(student_page, "gburdell")
+    student_page.goto(f"/submissions/{submission}/")
+    student_page.get_by_label("Question").select_option("q1")
+    student_page.get_by_label("Message").fill("My plots are in figures/, please look.")
+    student_page.get_by_role("button", name="Request regrade").click()
+    expect(student_page.locator(".messages")).to_contain_text("Your regrade request is in")
+
+    ta_context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1366, "height": 900}
+    )
+    ta_context.set_default_timeout(15_000)
+    ta_page = ta_context.new_page()
+    log_in(ta_page, "tahelper")
+    ta_page.goto("/courses/cs7643-sp21/assignments/hw1/grade/")
+    ta_page.locator("#open-regrades").get_by_role("link").first.click()
+    request = ta_page.locator(".regrade-card .regrade-item").first
+    expect(request).to_contain_text("My plots are in figures/")
+    expect(request).to_contain_text("The grade when asked")
+    expect(request).to_contain_text("Correct forward pass (+6)")
+    request.get_by_role("textbox", name="Message").fill("Which file holds the loss curve?")
+    request.get_by_role("button", name="Send").click()
+    expect(ta_page.locator(".messages")).to_contain_text("Your message is in the thread.")
+
+    student_page.reload()
+    expect(student_page.locator("#regrade")).to_contain_text("Which file holds the loss")
+    student_page.get_by_role("textbox", name="Message").last.fill("figures/loss.png")
+    student_page.locator(".reply-form").get_by_role("button", name="Send").click()
+    expect(student_page.locator(".messages")).to_contain_text("Your message is in the thread.")
+
+    ta_page.reload()
+    expect(ta_page.locator(".regrade-card")).to_contain_text("figures/loss.png")
+    ta_page.get_by_role("checkbox", name="Clear plots").check()
+    ta_page.get_by_role("textbox", name="Response to the regrade request").fill(
+        "Found them: plots credited."
+    )
+    ta_page.screenshot(path=str(shots / "grading-view-regrade.png"), full_page=True)
+    ta_page.get_by_role("button", name="Save and resolve").click()
+    expect(ta_page.locator(".messages")).to_contain_text("regrade request resolved")
+    expect(ta_page.locator("#points-q1")).to_contain_text("8")
+    ta_context.close()
+
+    student_page.reload()
+    changed = student_page.locator(".regrade-changes")
+    expect(changed).to_contain_text("6 → 8 points")
+    expect(changed).to_contain_text("Applied: Clear plots (+2)")
+    expect(student_page.locator("#regrade")).to_contain_text("Found them: plots credited.")
+    expect(student_page.locator("#grade-total")).to_contain_text("8 / 10")
+    student_page.screenshot(path=str(shots / "receipt-regrade-changes.png"), full_page=True)
+    student_context.close()
