@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import deadlines, hooks, selectors, services
-from courses.models import Extension, ProjectGroup, Requirement, Role
+from courses.models import Enrollment, Extension, ProjectGroup, Requirement, Role
 from courses.selectors import AssignmentRow
 from portal.errors import ApplicationError, PermissionDeniedError
 from portal.serializers import LocalDateTimeField, PointsField, iso
@@ -336,3 +336,40 @@ class ExtensionListCreateApi(APIView):
         return Response(
             ExtensionOutput(extension, context={"tz": tz}).data, status=201 if created else 200
         )
+
+
+class HeadTasApi(APIView):
+    """GET (staff): the course's head TAs (TAs who may assign graders), by username. PUT
+    (instructor) ``{"usernames": [...]}``: exactly these are head TAs; someone who is not a
+    TA of the course is 400 ``not_a_ta`` and nothing changes."""
+
+    refusals = {"PUT": {400: "invalid, not_a_ta", 403: "permission_denied"}}
+
+    class Input(serializers.Serializer):  # type: ignore[type-arg]
+        class Meta:
+            ref_name = "HeadTasSet"
+
+        usernames = serializers.ListField(child=serializers.CharField(max_length=150))
+
+    class Output(serializers.Serializer):  # type: ignore[type-arg]
+        class Meta:
+            ref_name = "HeadTas"
+
+        usernames = serializers.ListField(child=serializers.CharField())
+
+    def _render(self, enrollment: Enrollment) -> Response:
+        usernames = selectors.head_ta_usernames(course_id=enrollment.course_id)
+        return Response(self.Output({"usernames": usernames}).data)
+
+    @extend_schema(responses=Output)
+    def get(self, request: Request, course_slug: str) -> Response:
+        enrollment = selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+        return self._render(enrollment)
+
+    @extend_schema(request=Input, responses={200: Output})
+    def put(self, request: Request, course_slug: str) -> Response:
+        enrollment = selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.head_tas_set(by=enrollment, usernames=data.validated_data["usernames"])
+        return self._render(enrollment)

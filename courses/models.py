@@ -93,6 +93,8 @@ class Enrollment(models.Model):
         Section, on_delete=models.PROTECT, null=True, blank=True, related_name="enrollments"
     )
     role = models.CharField(max_length=16, choices=Role.choices)
+    # A TA the instructor lets split the grading: assign graders (their role stays "ta").
+    head_ta = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["course", "user__username"]
@@ -112,6 +114,11 @@ class Enrollment(models.Model):
     @property
     def is_staff_role(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def assigns_graders(self) -> bool:
+        """The instructor, and head TAs, split an assignment's grading among the staff."""
+        return self.role == Role.INSTRUCTOR or (self.role == Role.TA and self.head_ta)
 
     @property
     def can_submit(self) -> bool:

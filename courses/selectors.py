@@ -26,6 +26,7 @@ from courses.models import (
     ProjectGroup,
     Question,
     Requirement,
+    Role,
 )
 from portal.errors import ApplicationError, NotEnrolled, NotFound
 
@@ -308,3 +309,12 @@ def notification_preference_get(*, user: AbstractBaseUser) -> NotificationPrefer
     with every kind on. One query."""
     found = NotificationPreference.objects.filter(user_id=user.pk).first()
     return found if found is not None else NotificationPreference(user_id=user.pk)
+
+
+def head_ta_usernames(*, course_id: int) -> list[str]:
+    """The course's head TAs (TAs who may assign graders), by username. One query."""
+    return list(
+        Enrollment.objects.filter(course_id=course_id, role=Role.TA, head_ta=True)
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
+    )

@@ -59,6 +59,26 @@ urlpatterns = [
         name="grade_overview",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/graders/",
+        views.graders,
+        name="graders",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/graders/assign/",
+        views.grader_assign,
+        name="grader_assign",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/graders/remove/",
+        views.grader_remove,
+        name="grader_remove",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/graders/head-tas/",
+        views.head_tas_set,
+        name="head_tas_set",
+    ),
+    path(
         "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/next/",
         views.grade_next,
         name="grade_next",

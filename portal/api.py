@@ -136,6 +136,16 @@ urlpatterns = [
         name="api-graders",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/graders/<str:username>/",
+        grading_apis.GraderApi.as_view(),
+        name="api-grader",
+    ),
+    path(
+        "courses/<slug:course_slug>/head-tas/",
+        course_apis.HeadTasApi.as_view(),
+        name="api-head-tas",
+    ),
+    path(
         "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grading-queue/",
         grading_apis.GradingQueueApi.as_view(),
         name="api-grading-queue",

@@ -28,7 +28,12 @@ from courses.services.groups import (
 from courses.services.notifications import notification_preferences_set
 from courses.services.roster import RosterReport, roster_import
 from courses.services.roster_file import ROSTER_COLUMNS, RosterRefused
-from courses.services.staff import STAFF_GROUP_PERMISSIONS, STAFF_GROUPS, staff_groups_ensure
+from courses.services.staff import (
+    STAFF_GROUP_PERMISSIONS,
+    STAFF_GROUPS,
+    head_tas_set,
+    staff_groups_ensure,
+)
 
 __all__ = [
     "JOIN_CODE_ALPHABET",
@@ -47,6 +52,7 @@ __all__ = [
     "group_join",
     "group_leave",
     "group_max_size",
+    "head_tas_set",
     "notification_preferences_set",
     "roster_import",
     "staff_groups_ensure",

@@ -1,5 +1,6 @@
 """A course's staff in the Django admin: the auth groups per staff role and their permissions
-(``staff_groups_ensure``), and letting a roster's instructors and TAs in (``staff_admit``).
+(``staff_groups_ensure``), and letting a roster's instructors and TAs in (``staff_admit``);
+the instructor naming head TAs (``head_tas_set``), who may split the grading.
 
 Which rows a person sees there is the admin's business (``courses.admin.scoping``): only those
 of the courses they teach or assist in."""
@@ -23,6 +24,7 @@ from courses.models import (
     Role,
     Section,
 )
+from portal.errors import ApplicationError, PermissionDeniedError
 
 # The auth groups that let a course's staff work in the Django admin.
 STAFF_GROUPS: dict[str, str] = {Role.INSTRUCTOR: "Course instructors", Role.TA: "Course TAs"}
@@ -142,3 +144,29 @@ def staff_admit(staff: list[tuple[User, str]]) -> set[int]:
             ignore_conflicts=True,
         )
     return promoted | {u for u, _ in missing}
+
+
+def head_tas_set(*, by: Enrollment, usernames: list[str]) -> list[Enrollment]:
+    """The instructor names the course's head TAs (TAs who may assign graders): exactly
+    these, the others no longer. Someone who is not a TA of the course: 400 ``not_a_ta``,
+    nothing changed. Returns the head TAs, by username."""
+    if by.role != Role.INSTRUCTOR:
+        raise PermissionDeniedError("Only the instructor names head TAs.")
+    wanted = sorted(set(usernames))
+    tas = {
+        e.user.username: e
+        for e in Enrollment.objects.filter(course_id=by.course_id, role=Role.TA).select_related(
+            "user"
+        )
+    }
+    unknown = [u for u in wanted if u not in tas]
+    if unknown:
+        raise ApplicationError(
+            f"Not a TA of this course: {', '.join(unknown)}.", code="not_a_ta", status=400
+        )
+    with transaction.atomic():
+        Enrollment.objects.filter(course_id=by.course_id, role=Role.TA).exclude(
+            pk__in=[tas[u].pk for u in wanted]
+        ).update(head_ta=False)
+        Enrollment.objects.filter(pk__in=[tas[u].pk for u in wanted]).update(head_ta=True)
+    return [tas[u] for u in wanted]

@@ -5,7 +5,7 @@ the grading queue (``graders``); and
 the autograder's fields of the API's submission (``autograde``)."""
 
 from grading.apis.gradebook import GradebookApi, ResultAcceptApi, ResultsToReviewApi
-from grading.apis.graders import GradersApi, GradingNextApi, GradingQueueApi
+from grading.apis.graders import GraderApi, GradersApi, GradingNextApi, GradingQueueApi
 from grading.apis.grades import (
     AssignmentGradesApi,
     GradebookCsvApi,
@@ -33,6 +33,7 @@ __all__ = [
     "EvaluationApi",
     "GradebookApi",
     "GradebookCsvApi",
+    "GraderApi",
     "GradersApi",
     "GradesReleaseApi",
     "GradesUnreleaseApi",

@@ -41,7 +41,8 @@ class GraderOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class GradersApi(APIView):
-    """GET (staff): the assignment's graders and their shares. POST (instructor) ``{"grader",
+    """GET (staff): the assignment's graders and their shares. POST (instructor, head TA)
+    ``{"grader",
     "sections", "questions"}``: the grader's share (sections by code, questions by slug; []
     or left out: all), replacing an earlier one (201 new, 200 replaced). A grader who is not
     a TA or instructor of the course: 400 ``unknown_grader``; an unknown section or question:
@@ -76,6 +77,21 @@ class GradersApi(APIView):
             by=enrollment, assignment=assignment, **data.validated_data
         )
         return Response(GraderOutput(share).data, status=201 if created else 200)
+
+
+class GraderApi(APIView):
+    """DELETE (instructor, head TA): takes the grader's share of the assignment away (they
+    grade from everything again); 404 when they have none."""
+
+    refusals = {"DELETE": {403: "permission_denied"}}
+
+    @extend_schema(responses={204: None})
+    def delete(
+        self, request: Request, course_slug: str, assignment_slug: str, username: str
+    ) -> Response:
+        enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+        services.grader_unassign(by=enrollment, assignment=assignment, grader=username)
+        return Response(status=204)
 
 
 class QueueQuestionOutput(serializers.Serializer):  # type: ignore[type-arg]

@@ -25,7 +25,7 @@ from grading.services.bundles import (
     bundle_upload,
     bundles_sync,
 )
-from grading.services.graders import grader_assign, grading_next
+from grading.services.graders import grader_assign, grader_unassign, grading_next
 from grading.services.grades import (
     KEEP,
     grade_set,
@@ -77,6 +77,7 @@ __all__ = [
     "grade_set",
     "graded_students",
     "grader_assign",
+    "grader_unassign",
     "grades_from_result",
     "grades_recompute",
     "grades_release",

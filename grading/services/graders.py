@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
-from courses.models import Assignment, Enrollment, Role, Section
+from courses.models import Assignment, Enrollment, Section
 from courses.selectors import course_grader_get
 from grading.errors import InvalidField
 from grading.models import GraderAssignment, GradingLock
@@ -59,14 +59,14 @@ def grader_assign(
     sections: list[str],
     questions: list[str],
 ) -> tuple[GraderAssignment, bool]:
-    """The instructor gives a TA or instructor of the course (by username; 400
+    """The instructor (or a head TA) gives a TA or instructor of the course (by username; 400
     ``unknown_grader`` otherwise) their share of the assignment's grading: ``sections``
     (codes; [] = all) and ``questions`` (slugs; [] = all); unknown ones are 400 ``invalid``.
     A grader's earlier share is replaced. Returns the share and whether it is new."""
     if by.course_id != assignment.course_id:
         raise NotFound("There is no such assignment in this course.")
-    if by.role != Role.INSTRUCTOR:
-        raise PermissionDeniedError("Only the instructor assigns graders.")
+    if not by.assigns_graders:
+        raise PermissionDeniedError("Only the instructor and head TAs assign graders.")
     user = course_grader_get(course_id=assignment.course_id, username=grader).user
     checked_sections = _sections_check(assignment=assignment, sections=sections)
     checked_questions = _questions_check(assignment=assignment, questions=questions)
@@ -77,6 +77,21 @@ def grader_assign(
             defaults={"sections": checked_sections, "questions": checked_questions},
         )
     return share, created
+
+
+def grader_unassign(*, by: Enrollment, assignment: Assignment, grader: str) -> None:
+    """The instructor (or a head TA) takes a grader's share of the assignment away: they
+    grade from everything again, like every grader without a share. 404 when they have no
+    share."""
+    if by.course_id != assignment.course_id:
+        raise NotFound("There is no such assignment in this course.")
+    if not by.assigns_graders:
+        raise PermissionDeniedError("Only the instructor and head TAs assign graders.")
+    deleted, _ = GraderAssignment.objects.filter(
+        assignment=assignment, grader__username=grader
+    ).delete()
+    if not deleted:
+        raise NotFound(f"'{grader}' has no share of the grading of {assignment.title}.")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 requests (``regrades``) and the TA's grading pages (``grading_page``). Thin, over grading's
 services and selectors; a refusal shows the service's message."""
 
+from grading.views.graders_page import grader_assign, grader_remove, graders, head_tas_set
 from grading.views.grades import (
     grade_set,
     gradebook,
@@ -31,8 +32,12 @@ __all__ = [
     "grade_set",
     "grade_submission",
     "gradebook",
+    "grader_assign",
+    "grader_remove",
+    "graders",
     "grades_release",
     "grades_unrelease",
+    "head_tas_set",
     "job_rerun",
     "job_status",
     "my_grades",

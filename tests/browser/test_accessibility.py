@@ -151,6 +151,7 @@ def _pages(c: dict[str, Any]) -> dict[str, list[str]]:
         f"{course}/regrades/",
         f"{course}/gradebook/",
         f"{course}/assignments/hw1/grade/",
+        f"{course}/assignments/hw1/graders/",
         f"{course}/assignments/hw1/grade/{c['submission']}/",
     ]
     return {"gburdell": common, "tahelper": common + staff, "zkira": common + staff}

@@ -293,6 +293,11 @@ def test_every_answer_matches_the_served_schema(
     instructor.post(f"{hw}/graders/", share, expect=201)
     instructor.post(f"{hw}/graders/", {**share, "questions": ["q1", "ec"]})
     ta.get(f"{hw}/graders/")
+    instructor.send("PUT", f"{base}/head-tas/", {"usernames": [world["ta"].user.username]})
+    ta.get(f"{base}/head-tas/")
+    instructor.send("PUT", f"{base}/head-tas/", {"usernames": ["nobody"]}, expect=400)
+    ta.send("DELETE", f"{hw}/graders/{world['ta'].user.username}/", expect=204)
+    instructor.post(f"{hw}/graders/", {**share, "questions": ["q1", "ec"]}, expect=201)
     for query in ("", "?mine=1", "?question=q1"):
         ta.get(f"{hw}/grading-queue/{query}")
     handed = ta.post(f"{hw}/grading-queue/next/", {})
@@ -324,7 +329,22 @@ def test_every_answer_matches_the_served_schema(
     assert thread["assigned_to"] == world["ta"].user.username
     ta.get(f"{base}/regrade-requests/")
     ta.get(f"{base}/regrade-requests/?status=open")
+    ta.post(
+        f"/api/v1/regrade-requests/{asked['id']}/resolve/",
+        {"response": "Fixed.", "questions": {"q2": {"adjustment": 1}}},
+        expect=400,
+    )
     ta.post(f"/api/v1/regrade-requests/{asked['id']}/resolve/", {"response": "Fixed.", "score": 5})
+    through_rubric = student.post(
+        f"/api/v1/submissions/{first['id']}/regrade-requests/",
+        {"question": "q1", "message": "And the bias?"},
+        expect=201,
+    )
+    resolved = ta.post(
+        f"/api/v1/regrade-requests/{through_rubric['id']}/resolve/",
+        {"response": "Added it.", "questions": {"q1": {"rubric_items": [bias["id"]]}}},
+    )
+    assert resolved["evaluation_after"]["q1"]["rubric_items"][0]["id"] == bias["id"]
     ta.get(f"/api/v1/regrade-requests/{asked['id']}/")
     student.post(
         f"/api/v1/regrade-requests/{asked['id']}/messages/", {"message": "Thanks"}, expect=409
