@@ -59,6 +59,11 @@ urlpatterns = [
         name="grade_overview",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/reveal-names/",
+        views.names_reveal,
+        name="names_reveal",
+    ),
+    path(
         "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/next/",
         views.grade_next,
         name="grade_next",
