@@ -126,7 +126,7 @@ def world(course: Any, sections: Any, homework: Any, ta: Any, instructor: Any, m
         submission=submission, bundle=bundle, queue="cpu", queued_at=timezone.now()
     )
     regrade = RegradeRequest.objects.create(
-        submission=submission, student=leak.user, question="", message="Please look again."
+        submission=submission, student=leak.user, question="q1", message="Please look again."
     )
     RegradeMessage.objects.create(
         request=regrade, author=leak.user, body="One more thing.", created_at=timezone.now()
