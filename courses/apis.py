@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import authenticate
 from django.utils import timezone
@@ -120,6 +121,10 @@ class AssignmentOutput(serializers.Serializer):  # type: ignore[type-arg]
     grace_ends_at = LocalDateTimeField()
     after_grace = serializers.CharField(source="assignment.after_grace")
     collaboration = serializers.BooleanField(source="assignment.collaboration")
+    anonymous_grading = serializers.BooleanField(
+        source="assignment.anonymous_grading", help_text="TAs see students by pseudonym"
+    )
+    names_revealed = serializers.SerializerMethodField()
     group = serializers.BooleanField(source="assignment.group")
     group_size = serializers.SerializerMethodField()
     queue = serializers.SerializerMethodField()
@@ -130,6 +135,12 @@ class AssignmentOutput(serializers.Serializer):  # type: ignore[type-arg]
         fields = super().get_fields()
         fields.update(hooks.api_fields())  # grading: my_grade
         return fields
+
+    def get_names_revealed(self, row: AssignmentRow) -> bool | None:
+        """Anonymous grading: whether the instructor revealed the names to the TAs (null on
+        an assignment graded with names)."""
+        a = row.assignment
+        return a.names_revealed_at is not None if a.anonymous_grading else None
 
     def get_group_size(self, row: AssignmentRow) -> list[int] | None:
         """``[min, max]`` members for group work, else null."""
@@ -373,3 +384,53 @@ class HeadTasApi(APIView):
         data.is_valid(raise_exception=True)
         services.head_tas_set(by=enrollment, usernames=data.validated_data["usernames"])
         return self._render(enrollment)
+
+
+# --- anonymous grading --------------------------------------------------------------------------
+
+
+class NamesRevealOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "NamesReveal"
+
+    assignment = serializers.CharField(source="slug")
+    anonymous_grading = serializers.BooleanField()
+    names_revealed = serializers.SerializerMethodField()
+    names_revealed_at = LocalDateTimeField(allow_null=True)
+    names_revealed_by = serializers.CharField(
+        source="names_revealed_by.username", allow_null=True, default=None
+    )
+
+    def get_names_revealed(self, assignment: Any) -> bool:
+        return assignment.names_revealed_at is not None
+
+
+class NamesRevealApi(APIView):
+    """POST (instructor) ``{"revealed": true}``: an anonymously graded assignment's student
+    names are shown to the TAs from now on; ``{"revealed": false}``: hidden again (TAs see
+    pseudonyms). TAs: 403 ``permission_denied``; students: 404; an assignment graded with
+    names: 400 ``not_anonymous``."""
+
+    refusals = {"POST": {400: "not_anonymous, invalid", 403: "permission_denied"}}
+
+    class Input(serializers.Serializer):  # type: ignore[type-arg]
+        class Meta:
+            ref_name = "NamesRevealSet"
+
+        revealed = serializers.BooleanField()
+
+    @extend_schema(request=Input, responses={200: NamesRevealOutput})
+    def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
+        enrollment = selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+        now = timezone.now()
+        assignment = selectors.assignment_get(enrollment=enrollment, slug=assignment_slug, now=now)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = services.assignment_names_reveal(
+            enrollment=enrollment,
+            assignment=assignment,
+            revealed=data.validated_data["revealed"],
+            now=now,
+        )
+        tz = selectors.course_tz(enrollment.course)
+        return Response(NamesRevealOutput(assignment, context={"tz": tz}).data)

@@ -177,6 +177,18 @@ class Assignment(models.Model):
     autograder_queue = models.CharField(max_length=8, choices=Queue.choices, default=Queue.CPU)
     autograder_timeout_s = models.PositiveIntegerField(default=600)
     autograder_memory_mb = models.PositiveIntegerField(default=768)
+    # Anonymous grading: TAs see a pseudonym per student instead of their name, until the
+    # instructor reveals the names (``names_revealed_at`` set; cleared to hide them again).
+    # The rule is ``courses.selectors.names_hidden``.
+    anonymous_grading = models.BooleanField(default=False)
+    names_revealed_at = models.DateTimeField(null=True, blank=True)
+    names_revealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["course", "position", "due_at"]

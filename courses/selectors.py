@@ -13,6 +13,11 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from courses import deadlines
+from courses.anonymity import (  # noqa: F401  (re-exported: anonymous grading's one rule)
+    StudentNames,
+    names_hidden,
+    student_names,
+)
 from courses.models import (
     STAFF_ROLES,
     SUBMITTING_ROLES,

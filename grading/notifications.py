@@ -8,7 +8,8 @@ Three kinds, each of which a person can turn off on their profile page
   row gets nothing), when its grades are released; their own grade only, one email each;
 - ``regrade_answered``: the student who asked, when staff resolve the request;
 - ``regrade_opened``: the request's assigned grader (``assigned_to``, where the request has
-  one) or else the course's TAs, when a student opens a request.
+  one) or else the course's TAs, when a student opens a request; on an anonymously graded
+  assignment a TA reads the requester's pseudonym, never their name.
 
 The services call :func:`grades_released`, :func:`regrade_opened`, :func:`regrade_answered`
 inside their transaction: each queues a Celery task by name on commit (ids only, JSON only,
@@ -35,6 +36,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from courses.anonymity import names_hidden, student_pseudonym
 from courses.models import SUBMITTING_ROLES, Assignment, Enrollment, Role
 from grading.models import Grade, RegradeRequest
 from grading.selectors.final_grades import grade_rows
@@ -181,21 +183,34 @@ def send_regrade_opened(*, request_id: int) -> int:
             "user_id", flat=True
         )
     )
-    context = {
-        "request": request,
-        "assignment": assignment,
-        "link": _link("grading:regrade_queue", assignment.course.slug),
+    graders = _users_wanting("regrade_opened", grader_ids)
+    # Anonymous grading: a TA reads the requester's pseudonym, an instructor their name.
+    roles = {
+        e.user_id: e
+        for e in Enrollment.objects.filter(
+            course_id=assignment.course_id, user_id__in=[g.pk for g in graders]
+        )
     }
-    subject = (
-        f"[{assignment.course.title}] Regrade request on {assignment.title} "
-        f"from {request.student.get_full_name() or request.student.username}"
-    )
-    return _send(
-        [
-            _email(grader, subject, "regrade_opened", context)
-            for grader in _users_wanting("regrade_opened", grader_ids)
-        ]
-    )
+    messages = []
+    for grader in graders:
+        viewer = roles.get(grader.pk)
+        hidden = viewer is None or names_hidden(enrollment=viewer, assignment=assignment)
+        requester = (
+            student_pseudonym(assignment_id=assignment.pk, student_id=request.student_id)
+            if hidden and assignment.anonymous_grading
+            else request.student.get_full_name() or request.student.username
+        )
+        context = {
+            "request": request,
+            "requester": requester,
+            "assignment": assignment,
+            "link": _link("grading:regrade_queue", assignment.course.slug),
+        }
+        subject = (
+            f"[{assignment.course.title}] Regrade request on {assignment.title} from {requester}"
+        )
+        messages.append(_email(grader, subject, "regrade_opened", context))
+    return _send(messages)
 
 
 def send_regrade_answered(*, request_id: int) -> int:

@@ -79,6 +79,11 @@ urlpatterns = [
         name="head_tas_set",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/reveal-names/",
+        views.names_reveal,
+        name="names_reveal",
+    ),
+    path(
         "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/next/",
         views.grade_next,
         name="grade_next",

@@ -91,6 +91,11 @@ urlpatterns = [
         name="api-grades-unrelease",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/reveal-names/",
+        course_apis.NamesRevealApi.as_view(),
+        name="api-names-reveal",
+    ),
+    path(
         "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/review/",
         grading_apis.ResultsToReviewApi.as_view(),
         name="api-results-review",

@@ -6,7 +6,12 @@ from typing import Any
 
 from django.http import FileResponse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -15,7 +20,8 @@ from rest_framework.views import APIView
 
 from courses import deadlines
 from courses import selectors as course_selectors
-from courses.models import STAFF_ROLES, Assignment
+from courses.anonymity import StudentNames
+from courses.models import STAFF_ROLES, Assignment, Enrollment
 from portal.errors import NotFound
 from portal.serializers import LocalDateTimeField
 from submissions import hooks, selectors, services
@@ -41,8 +47,10 @@ class _GroupRef(serializers.Serializer):  # type: ignore[type-arg]
     class Meta:
         ref_name = "SubmissionGroup"
 
-    id = serializers.IntegerField()
-    name = serializers.CharField()
+    id = serializers.IntegerField(
+        allow_null=True, help_text="null for a TA on an anonymous assignment"
+    )
+    name = serializers.CharField(help_text="a pseudonym for a TA on an anonymous assignment")
 
 
 class SubmissionOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -57,8 +65,10 @@ class SubmissionOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     course = serializers.CharField(source="course.slug")
     assignment = serializers.CharField(source="assignment.slug")
-    student = serializers.CharField(source="student.username")
-    group = _GroupRef(allow_null=True)
+    student = serializers.SerializerMethodField(
+        help_text="the owner's username; a pseudonym for a TA on an anonymous assignment"
+    )
+    group = serializers.SerializerMethodField()
     number = serializers.IntegerField()
     submitted_at = LocalDateTimeField()
     timing = serializers.ChoiceField(choices=Timing.values)
@@ -79,8 +89,30 @@ class SubmissionOutput(serializers.Serializer):  # type: ignore[type-arg]
     def get_timing_label(self, submission: Submission) -> str:
         return str(Timing(submission.timing).label)
 
+    def _names(self, submission: Submission) -> StudentNames | None:
+        names: dict[int, StudentNames] | None = self.context.get("names")
+        return names.get(submission.assignment_id) if names else None
+
+    def get_student(self, submission: Submission) -> str:
+        names = self._names(submission)
+        return names.username(submission.student) if names else submission.student.username
+
+    @extend_schema_field(_GroupRef(allow_null=True))
+    def get_group(self, submission: Submission) -> dict[str, Any] | None:
+        group = submission.group
+        if group is None:
+            return None
+        names = self._names(submission)
+        if names is not None and names.hidden:
+            return {"id": None, "name": names.group(group.pk, group.name)}
+        return {"id": group.pk, "name": group.name}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_collaborators(self, submission: Submission) -> list[str]:
-        return sorted(u.username for u in submission.collaborators.all())
+        names = self._names(submission)
+        return sorted(
+            names.username(u) if names else u.username for u in submission.collaborators.all()
+        )
 
     def get_counts(self, submission: Submission) -> bool:
         """True for the submission that counts for its owner."""
@@ -88,10 +120,33 @@ class SubmissionOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 def _render(
-    submissions: list[Submission], *, staff: bool, position: bool = False, counting: set[int]
+    submissions: list[Submission],
+    *,
+    staff: bool,
+    position: bool = False,
+    counting: set[int],
+    viewer: Enrollment | None = None,
 ) -> Any:
+    """``viewer``: whose eyes (anonymous grading hides students from a TA: see
+    ``courses.anonymity``); None for the owner's own submission."""
     tz = deadlines.zone(submissions[0].course.timezone) if submissions else None
-    context = {"tz": tz, "counting": counting, "staff": staff, "now": timezone.now()}
+    names = (
+        {
+            s.assignment_id: course_selectors.student_names(
+                enrollment=viewer, assignment=s.assignment
+            )
+            for s in submissions
+        }
+        if viewer is not None
+        else None
+    )
+    context = {
+        "tz": tz,
+        "counting": counting,
+        "staff": staff,
+        "now": timezone.now(),
+        "names": names,
+    }
     context["position"] = position
     return SubmissionOutput(submissions, many=True, context=context).data
 
@@ -129,7 +184,11 @@ class SubmissionListCreateApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("student", str),
+            OpenApiParameter(
+                "student",
+                str,
+                description="a username; for a TA on an anonymous assignment, the pseudonym",
+            ),
             OpenApiParameter("section", str),
             OpenApiParameter("timing", str, enum=Timing.values),
             OpenApiParameter("limit", int),
@@ -155,7 +214,7 @@ class SubmissionListCreateApi(APIView):
         page = list(qs[offset : offset + min(limit, 1000)])
         counting = selectors.counting_ids(submissions=page)
         staff = enrollment.role in STAFF_ROLES
-        response = Response(_render(page, staff=staff, counting=counting))
+        response = Response(_render(page, staff=staff, counting=counting, viewer=enrollment))
         response["X-Total-Count"] = str(total)
         return response
 
@@ -234,7 +293,11 @@ class SubmissionDetailApi(APIView):
         )
         counting = selectors.counting_ids(submissions=[submission])
         staff = enrollment.role in STAFF_ROLES
-        return Response(_render([submission], staff=staff, position=True, counting=counting)[0])
+        return Response(
+            _render([submission], staff=staff, position=True, counting=counting, viewer=enrollment)[
+                0
+            ]
+        )
 
 
 class SubmissionFileApi(APIView):
@@ -264,4 +327,6 @@ class SubmissionChooseApi(APIView):
         services.submission_choose(enrollment=enrollment, submission=submission)
         submission, _ = selectors.submission_get(user=request.user, submission_id=submission_id)
         staff = enrollment.role in STAFF_ROLES
-        return Response(_render([submission], staff=staff, counting={submission.pk})[0])
+        return Response(
+            _render([submission], staff=staff, counting={submission.pk}, viewer=enrollment)[0]
+        )

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from courses.anonymity import names_hidden, pseudonym_student_id
 from courses.models import STAFF_ROLES, Assignment, Enrollment, GroupMembership
 from portal.errors import NotFound
 from submissions import hooks
@@ -43,10 +44,20 @@ def submission_list(
     section: str | None = None,
     timing: str | None = None,
 ) -> QuerySet[Submission]:
-    """Newest first. Students: their own (or their group's); staff: all, with filters."""
+    """Newest first. Students: their own (or their group's); staff: all, with filters.
+    ``student`` is a username, or for a TA on an anonymous assignment the pseudonym they
+    see (a username then matches nothing, so the filter tells nobody who is who)."""
     qs = Submission.objects.filter(assignment=assignment)
     if enrollment.role in STAFF_ROLES:
-        if student:
+        if student and names_hidden(enrollment=enrollment, assignment=assignment):
+            user_id = pseudonym_student_id(assignment=assignment, pseudonym=student)
+            if user_id is None:
+                qs = qs.none()
+            else:
+                qs = qs.filter(
+                    Q(student_id=user_id) | Q(group__memberships__user_id=user_id)
+                ).distinct()
+        elif student:
             qs = qs.filter(
                 Q(student__username=student) | Q(group__memberships__user__username=student)
             ).distinct()

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from courses import selectors as course_selectors
+from courses.anonymity import HIDDEN_NOTE, StudentNames, student_names
 from courses.models import Assignment, Enrollment
 from courses.selectors import AssignmentRow
 from portal.errors import ApplicationError, NotFound, error_body
@@ -182,6 +183,8 @@ def _assignment_page(
             # The server's own refusals, for the script to say the same before uploading.
             "file_too_large": file_too_large_error("{name}", limits.max_file_bytes).message,
             "total_too_large": submission_too_large_error(limits.max_total_bytes).message,
+            # Anonymous grading: staff lists on this page name students as the viewer may.
+            "names": student_names(enrollment=enrollment, assignment=assignment),
             # What other apps show here (grading: the latest submission's autograder status,
             # staff's autograder card, the regrade window): see submissions.hooks.
             **hooks.assignment_page_context(
@@ -206,6 +209,8 @@ def receipt(request: HttpRequest, submission_id: int) -> HttpResponse:
         user=request.user, submission_id=submission_id
     )
     counting = selectors.counting_ids(submissions=[submission])
+    # Anonymous grading: a TA sees the owner, group and collaborators by pseudonym.
+    names = student_names(enrollment=enrollment, assignment=submission.assignment)
     return render(
         request,
         "submissions/receipt.html",
@@ -221,7 +226,10 @@ def receipt(request: HttpRequest, submission_id: int) -> HttpResponse:
             "may_choose": enrollment.is_staff_role
             or (enrollment.can_submit and not selectors.grades_out(submission.assignment)),
             "files": list(submission.files.all()),
-            "collaborators": sorted(u.username for u in submission.collaborators.all()),
+            "collaborators": sorted(names.username(u) for u in submission.collaborators.all()),
+            "names": names,
+            "names_hidden": names.hidden,
+            "hidden_note": HIDDEN_NOTE,
             # Grading's part (autograder status, regrade requests): see submissions.hooks.
             **hooks.receipt_context(
                 enrollment=enrollment, submission=submission, now=timezone.now()
@@ -328,10 +336,14 @@ def staff_list(request: HttpRequest, course_slug: str, assignment_slug: str) -> 
     sections = selectors.section_codes(enrollment=enrollment, user_ids=[s.student_id for s in rows])
     course = enrollment.course
     query = urlencode({k: v for k, v in filters.items() if v})
+    names = student_names(enrollment=enrollment, assignment=assignment)
     return render(
         request,
         "submissions/staff_list.html",
         {
+            "names": names,
+            "names_hidden": names.hidden,
+            "hidden_note": HIDDEN_NOTE,
             "enrollment": enrollment,
             "course": course,
             "assignment": assignment,
@@ -347,13 +359,18 @@ def staff_list(request: HttpRequest, course_slug: str, assignment_slug: str) -> 
     )
 
 
-def _folder(submission: Submission) -> str:
-    """The owner's folder in the zip: the group's name, else the student's username, made
-    safe to unpack (no separators, no leading dots)."""
+def _folder(submission: Submission, names: StudentNames) -> str:
+    """The owner's folder in the zip: the group's name, else the student's username (their
+    pseudonyms under anonymous grading), made safe to unpack (no separators, no leading
+    dots)."""
     if submission.group_id and submission.group is not None:
-        name, fallback = submission.group.name, f"group-{submission.group_id}"
+        name = names.group(submission.group_id, submission.group.name)
+        fallback = f"group-{submission.group_id}"
     else:
-        name, fallback = submission.student.username, f"student-{submission.student_id}"
+        name = names.username(submission.student)
+        fallback = f"student-{submission.student_id}"
+    if names.hidden:
+        fallback = f"submission-{submission.pk}"
     return _UNSAFE_IN_FOLDER.sub("_", name).strip(" .") or fallback
 
 
@@ -365,11 +382,12 @@ def staff_zip(request: HttpRequest, course_slug: str, assignment_slug: str) -> F
     files read through the storage API."""
     enrollment, assignment, _, submissions = _staff_lookup(request, course_slug, assignment_slug)
     tz = course_selectors.course_tz(enrollment.course)
+    names = student_names(enrollment=enrollment, assignment=assignment)
     archive = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it)
     try:
         with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
             for submission in submissions:
-                folder = f"{_folder(submission)}/{submission.number}-{submission.timing}"
+                folder = f"{_folder(submission, names)}/{submission.number}-{submission.timing}"
                 stamp = submission.submitted_at.astimezone(tz).timetuple()[:6]
                 for stored in submission.files.all():
                     entry = zipfile.ZipInfo(f"{folder}/{stored.name}", date_time=stamp)

@@ -45,6 +45,7 @@ class AssignmentAdmin(CourseScopedAdmin):
     search_fields = ("slug", "title", "course__slug", "course__title", "category__slug")
     list_select_related = ("course", "category")
     autocomplete_fields = ("course",)
+    readonly_fields = ("names_revealed_at", "names_revealed_by")
     date_hierarchy = "due_at"
     ordering = ("course__slug", "position", "due_at")
     inlines = (QuestionInline,)
@@ -63,6 +64,16 @@ class AssignmentAdmin(CourseScopedAdmin):
         (
             "Collaboration and groups",
             {"fields": ("collaboration", "group", "group_min", "group_max")},
+        ),
+        (
+            "Anonymous grading",
+            {
+                "fields": ("anonymous_grading", "names_revealed_at", "names_revealed_by"),
+                "description": (
+                    "TAs see students by pseudonym until the instructor reveals the names "
+                    "(on the grading overview page)."
+                ),
+            },
         ),
         ("Readiness", {"fields": ("readiness_threshold",)}),
         (

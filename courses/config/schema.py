@@ -116,6 +116,8 @@ class AssignmentConfig(_Table):
     grace_days: Count = 2
     after_grace: Literal["refuse", "accept_late"] = "refuse"
     collaboration: Annotated[bool, Field(strict=True)] = True
+    # Our extension: TAs see students by a pseudonym until the instructor reveals the names.
+    anonymous_grading: Annotated[bool, Field(strict=True)] = False
     readiness_threshold: Percent | None = None
     points: Points = Decimal(100)
     group: Annotated[bool, Field(strict=True)] = False

@@ -13,8 +13,10 @@ One module per domain; callers import from here:
 - ``groups``: ``group_create``, ``group_join``, ``group_leave``, ``group_max_size``
 - ``extensions``: ``extension_grant``, ``extension_revoke``
 - ``notifications``: ``notification_preferences_set`` (which emails a person wants)
+- ``anonymity``: ``assignment_names_reveal`` (anonymous grading: names shown to TAs or not)
 """
 
+from courses.services.anonymity import assignment_names_reveal
 from courses.services.course_load import CourseConfigRefused, LoadReport, course_load
 from courses.services.extensions import extension_grant, extension_revoke
 from courses.services.groups import (
@@ -45,6 +47,7 @@ __all__ = [
     "LoadReport",
     "RosterRefused",
     "RosterReport",
+    "assignment_names_reveal",
     "course_load",
     "extension_grant",
     "extension_revoke",

@@ -223,6 +223,7 @@ def _assignment_upsert(
             "grace_days": item.grace_days,
             "after_grace": item.after_grace,
             "collaboration": item.collaboration,
+            "anonymous_grading": item.anonymous_grading,
             "readiness_threshold": item.readiness_threshold,
             "points": item.points,
             "group": item.group,

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors as course_selectors
+from courses.anonymity import student_names
 from grading import selectors, services
 from grading.selectors import GradeCell, StudentRow
 from portal.errors import ValidationFailed
@@ -33,9 +34,12 @@ class GradebookCellOutput(serializers.Serializer):  # type: ignore[type-arg]
     excused = serializers.BooleanField()
     missing = serializers.BooleanField(help_text="released with no grade: counts 0")
     needs_review = serializers.BooleanField()
+    hidden = serializers.BooleanField(
+        help_text="anonymous grading: the numbers are withheld from this TA (points null)"
+    )
 
 
-def _cell(cell: GradeCell) -> dict[str, Any]:
+def _cell(cell: GradeCell, hidden: bool) -> dict[str, Any]:
     """:class:`GradebookCellOutput`'s keys, for one cell."""
     return {
         "points": None if cell.points is None else float(cell.points),
@@ -43,6 +47,7 @@ def _cell(cell: GradeCell) -> dict[str, Any]:
         "excused": cell.excused,
         "missing": cell.missing,
         "needs_review": cell.needs_review,
+        "hidden": hidden,
     }
 
 
@@ -68,7 +73,8 @@ class GradebookRowOutput(serializers.Serializer):  # type: ignore[type-arg]
     def get_assignments(self, row: StudentRow) -> dict[str, Any]:
         """Per assignment slug, released or not (staff see every grade). Written out here,
         not through a serializer per cell: a page holds up to 12,000 cells."""
-        return {c.assignment.slug: _cell(c) for c in row.cells}
+        hidden = self.context.get("hidden", frozenset())
+        return {c.assignment.slug: _cell(c, c.assignment.slug in hidden) for c in row.cells}
 
 
 class GradebookOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -76,7 +82,17 @@ class GradebookOutput(serializers.Serializer):  # type: ignore[type-arg]
         ref_name = "Gradebook"
 
     count = serializers.IntegerField(help_text="students matching the filters, all pages")
+    hidden_assignments = serializers.SerializerMethodField(
+        help_text="anonymous grading: the assignments whose numbers are withheld from this TA"
+    )
+    final_percent_hidden = serializers.BooleanField(
+        source="withheld.percent",
+        help_text="anonymous grading: final_percent and readiness_flag are withheld (null)",
+    )
     results = GradebookRowOutput(source="rows", many=True)
+
+    def get_hidden_assignments(self, book: Any) -> list[str]:
+        return sorted(book.withheld.slugs)
 
 
 def _page_params(request: Request) -> tuple[int, int]:
@@ -119,7 +135,8 @@ class GradebookApi(APIView):
             section=request.query_params.get("section") or None,
             search=request.query_params.get("search") or None,
         )
-        return Response(GradebookOutput(book).data)
+        context = {"hidden": book.withheld.slugs}
+        return Response(GradebookOutput(book, context=context).data)
 
 
 class ReviewOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -130,7 +147,9 @@ class ReviewOutput(serializers.Serializer):  # type: ignore[type-arg]
 
     submission = serializers.IntegerField(source="job.submission_id")
     job = serializers.IntegerField(source="job_id")
-    student = serializers.CharField(source="job.submission.student.username")
+    student = serializers.SerializerMethodField(
+        help_text="a username; the pseudonym for a TA on an anonymous assignment"
+    )
     score = serializers.FloatField(allow_null=True)
     max_score = serializers.FloatField(allow_null=True)
     reasons = serializers.ListField(source="review", child=serializers.CharField())
@@ -138,6 +157,14 @@ class ReviewOutput(serializers.Serializer):  # type: ignore[type-arg]
         source="accepted_by.username", allow_null=True, default=None
     )
     accepted_at = LocalDateTimeField(allow_null=True)
+
+    def get_student(self, result: Any) -> str:
+        submission = result.job.submission
+        viewer = self.context.get("viewer")
+        if viewer is None:
+            return str(submission.student.username)
+        names = student_names(enrollment=viewer, assignment=submission.assignment)
+        return names.username(submission.student)
 
 
 class ResultsToReviewApi(APIView):
@@ -155,7 +182,8 @@ class ResultsToReviewApi(APIView):
         )
         results = selectors.results_to_review(enrollment=enrollment, assignment=assignment)
         tz = course_selectors.course_tz(enrollment.course)
-        return Response(ReviewOutput(results, many=True, context={"tz": tz}).data)
+        context = {"tz": tz, "viewer": enrollment}
+        return Response(ReviewOutput(results, many=True, context=context).data)
 
 
 class ResultAcceptApi(APIView):
@@ -170,4 +198,4 @@ class ResultAcceptApi(APIView):
         enrollment = selectors.job_enrollment_get(user=request.user, job_id=job_id)
         result = services.result_accept(enrollment=enrollment, job_id=job_id, now=timezone.now())
         tz = course_selectors.course_tz(enrollment.course)
-        return Response(ReviewOutput(result, context={"tz": tz}).data)
+        return Response(ReviewOutput(result, context={"tz": tz, "viewer": enrollment}).data)

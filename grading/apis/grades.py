@@ -20,6 +20,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors as course_selectors
+from courses.anonymity import StudentNames, course_staff_ids, student_names
+from courses.models import Assignment, Enrollment
 from grading import export, selectors, services
 from grading.models import GradeChange
 from portal.serializers import LocalDateTimeField, PointsField, ViewOutput
@@ -77,11 +79,19 @@ class GradeChangeOutput(serializers.Serializer):  # type: ignore[type-arg]
     new_points = PointsField(allow_null=True)
     # A field named like a Field attribute: the metaclass takes it out of the class.
     source = serializers.ChoiceField(choices=GradeChange.Source.values)  # type: ignore[assignment]
-    changed_by = serializers.CharField(source="changed_by.username", allow_null=True, default=None)
+    changed_by = serializers.SerializerMethodField(
+        help_text="who: a username (a student's pseudonym for a TA on an anonymous assignment)"
+    )
     changed_at = LocalDateTimeField()
     regrade_request = serializers.IntegerField(source="regrade_request_id", allow_null=True)
     job = serializers.IntegerField(source="job_id", allow_null=True)
     detail = serializers.CharField(allow_blank=True, help_text="what changed, in words")
+
+    def get_changed_by(self, change: GradeChange) -> str | None:
+        if change.changed_by is None:
+            return None
+        names: StudentNames | None = self.context.get("names")
+        return names.username(change.changed_by) if names else change.changed_by.username
 
 
 class GradeOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -93,7 +103,9 @@ class GradeOutput(serializers.Serializer):  # type: ignore[type-arg]
         ref_name = "Grade"
 
     id = serializers.IntegerField()
-    student = serializers.CharField(source="student.username")
+    student = serializers.SerializerMethodField(
+        help_text="a username; the pseudonym for a TA on an anonymous assignment"
+    )
     question = serializers.CharField(allow_blank=True)
     points = PointsField(allow_null=True)
     autograded = PointsField(allow_null=True, help_text="from the counting submission's result")
@@ -103,6 +115,23 @@ class GradeOutput(serializers.Serializer):  # type: ignore[type-arg]
     needs_review = serializers.BooleanField(help_text="the result behind it awaits a review")
     updated_at = LocalDateTimeField()
     changes = GradeChangeOutput(source="changes.all", many=True)
+
+    def get_student(self, grade: Any) -> str:
+        names: StudentNames | None = self.context.get("names")
+        return names.username(grade.student) if names else str(grade.student.username)
+
+
+def _grade_context(enrollment: Enrollment, assignment: Assignment) -> dict[str, Any]:
+    """The grade outputs' context: the course's zone, and how the viewer names the
+    assignment's students (anonymous grading; staff in the history keep their names)."""
+    names = student_names(enrollment=enrollment, assignment=assignment)
+    if names.hidden:
+        names = student_names(
+            enrollment=enrollment,
+            assignment=assignment,
+            staff_ids=course_staff_ids(course_id=enrollment.course_id),
+        )
+    return {"tz": course_selectors.course_tz(enrollment.course), "names": names}
 
 
 class AssignmentGradesApi(APIView):
@@ -140,7 +169,14 @@ class AssignmentGradesApi(APIView):
             return attrs
 
     @extend_schema(
-        parameters=[OpenApiParameter("student", str, description="a student's username")],
+        parameters=[
+            OpenApiParameter(
+                "student",
+                str,
+                description="a student's username (a TA on an anonymous assignment: the "
+                "pseudonym; a username then matches nothing)",
+            )
+        ],
         responses=GradeOutput(many=True),
     )
     def get(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
@@ -150,13 +186,18 @@ class AssignmentGradesApi(APIView):
         assignment = course_selectors.assignment_get(
             enrollment=enrollment, slug=assignment_slug, now=timezone.now()
         )
-        grades = selectors.grade_list(
-            enrollment=enrollment,
-            assignment=assignment,
-            student=request.query_params.get("student") or None,
+        grades = list(
+            selectors.grade_list(
+                enrollment=enrollment,
+                assignment=assignment,
+                student=request.query_params.get("student") or None,
+            )
         )
-        tz = course_selectors.course_tz(enrollment.course)
-        return Response(GradeOutput(grades, many=True, context={"tz": tz}).data)
+        context = _grade_context(enrollment, assignment)
+        names: StudentNames = context["names"]
+        if names.hidden:  # by pseudonym, so the order tells nothing of the usernames
+            grades.sort(key=lambda g: (names.pseudonym(g.student_id), g.question))
+        return Response(GradeOutput(grades, many=True, context=context).data)
 
     @extend_schema(request=Input, responses={200: GradeOutput})
     def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
@@ -169,7 +210,7 @@ class AssignmentGradesApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         student = selectors.course_student_get(
-            enrollment=enrollment, username=data.validated_data["student"]
+            enrollment=enrollment, username=data.validated_data["student"], assignment=assignment
         )
         given = data.validated_data
         grade = services.grade_set(
@@ -182,8 +223,8 @@ class AssignmentGradesApi(APIView):
             excused=given.get("excused", services.KEEP),
             source=GradeChange.Source.STAFF,
         )
-        tz = course_selectors.course_tz(enrollment.course)
-        return Response(GradeOutput(selectors.grade_get(pk=grade.pk), context={"tz": tz}).data)
+        context = _grade_context(enrollment, assignment)
+        return Response(GradeOutput(selectors.grade_get(pk=grade.pk), context=context).data)
 
 
 class QuestionPointsOutput(serializers.Serializer):  # type: ignore[type-arg]

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors as course_selectors
+from courses.anonymity import StudentNames, student_names
 from courses.models import Enrollment
 from grading import selectors, services
 from grading.apis.rubrics import QuestionEvaluationInput
@@ -63,7 +64,9 @@ class RegradeRequestOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     submission = serializers.IntegerField(source="submission_id")
     assignment = serializers.CharField(source="submission.assignment.slug")
-    student = serializers.CharField(source="student.username")
+    student = serializers.SerializerMethodField(
+        help_text="the requester's username; the pseudonym for a TA on an anonymous assignment"
+    )
     question = serializers.CharField(allow_blank=True)
     message = serializers.CharField()
     status = serializers.ChoiceField(choices=REGRADE_STATUSES)
@@ -83,6 +86,11 @@ class RegradeRequestOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
     evaluation_after = _as_applied("the same once resolved (null while open)")
 
+    def get_student(self, regrade: RegradeRequest) -> str:
+        names: dict[int, StudentNames] = self.context.get("names", {})
+        shown = names.get(regrade.submission.assignment_id)
+        return shown.username(regrade.student) if shown else regrade.student.username
+
     def get_current_points(self, regrade: RegradeRequest) -> float | None:
         """The grade now of what the request is about: its question, or ("") the whole
         assignment (the number every other surface shows)."""
@@ -95,7 +103,10 @@ class RegradeMessageOutput(serializers.Serializer):  # type: ignore[type-arg]
     class Meta:
         ref_name = "RegradeMessage"
 
-    author = serializers.CharField(help_text="the author's username")
+    author = serializers.CharField(
+        help_text="the author's username (a student's pseudonym for a TA on an anonymous "
+        "assignment)"
+    )
     message = serializers.CharField()
     created_at = LocalDateTimeField()
     staff = serializers.BooleanField(help_text="whether the author is a TA or instructor")
@@ -116,31 +127,41 @@ class RegradeThreadOutput(RegradeRequestOutput):
         return RegradeMessageOutput(thread, many=True, context=self.context).data
 
 
-def _context(regrades: list[RegradeRequest], course_id: int) -> dict[str, Any]:
-    """What the outputs read beside the rows: the course's zone and the requests'
-    ``current_points`` (one read for all of them)."""
+def _context(regrades: list[RegradeRequest], course_id: int, viewer: Enrollment) -> dict[str, Any]:
+    """What the outputs read beside the rows: the course's zone, the requests'
+    ``current_points`` (one read for all of them) and, per assignment, how the viewer names
+    its students (anonymous grading: ``courses.anonymity``)."""
     asked = [(r.student_id, r.submission.assignment.slug, r.question) for r in regrades]
     return {
         "tz": course_selectors.course_tz(regrades[0].submission.course) if regrades else None,
         "current_points": selectors.current_points(
             course_id=course_id, asked=asked, now=timezone.now()
         ),
+        "names": {
+            r.submission.assignment_id: student_names(
+                enrollment=viewer, assignment=r.submission.assignment
+            )
+            for r in regrades
+        },
     }
 
 
-def _output(regrades: list[RegradeRequest], course_id: int) -> Any:
-    return RegradeRequestOutput(regrades, many=True, context=_context(regrades, course_id)).data
+def _output(regrades: list[RegradeRequest], course_id: int, viewer: Enrollment) -> Any:
+    context = _context(regrades, course_id, viewer)
+    return RegradeRequestOutput(regrades, many=True, context=context).data
 
 
-def _render(regrade: RegradeRequest) -> Any:
-    return _output([regrade], regrade.submission.course_id)[0]
+def _render(regrade: RegradeRequest, viewer: Enrollment) -> Any:
+    return _output([regrade], regrade.submission.course_id, viewer)[0]
 
 
-def _render_thread(regrade: RegradeRequest) -> Any:
-    """One request with its thread."""
+def _render_thread(regrade: RegradeRequest, viewer: Enrollment) -> Any:
+    """One request with its thread, as the viewer sees it."""
     course_id = regrade.submission.course_id
-    context = _context([regrade], course_id)
-    context["threads"] = regrade_threads(course_id=course_id, request_ids=[regrade.pk])
+    context = _context([regrade], course_id, viewer)
+    context["threads"] = regrade_threads(
+        course_id=course_id, request_ids=[regrade.pk], viewer=viewer
+    )
     return RegradeThreadOutput(regrade, context=context).data
 
 
@@ -177,7 +198,7 @@ class RegradeRequestCreateApi(APIView):
             now=timezone.now(),
         )
         regrade, _ = selectors.regrade_request_get(user=request.user, request_id=regrade.pk)
-        return Response(_render(regrade), status=201)
+        return Response(_render(regrade, enrollment), status=201)
 
 
 class RegradeRequestListApi(APIView):
@@ -200,7 +221,7 @@ class RegradeRequestListApi(APIView):
             status=request.query_params.get("status") or None,
             assignment_slug=request.query_params.get("assignment") or None,
         )
-        return Response(_output(list(regrades), enrollment.course_id))
+        return Response(_output(list(regrades), enrollment.course_id, enrollment))
 
 
 class RegradeRequestDetailApi(APIView):
@@ -209,8 +230,10 @@ class RegradeRequestDetailApi(APIView):
 
     @extend_schema(responses=RegradeThreadOutput)
     def get(self, request: Request, request_id: int) -> Response:
-        regrade, _ = selectors.regrade_request_get(user=request.user, request_id=request_id)
-        return Response(_render_thread(regrade))
+        regrade, enrollment = selectors.regrade_request_get(
+            user=request.user, request_id=request_id
+        )
+        return Response(_render_thread(regrade, enrollment))
 
 
 def _thread_write(
@@ -227,7 +250,7 @@ def _thread_write(
     data.is_valid(raise_exception=True)
     write(enrollment, data.validated_data)
     regrade, _ = selectors.regrade_request_get(user=request.user, request_id=request_id)
-    return _render_thread(regrade)
+    return _render_thread(regrade, enrollment)
 
 
 class RegradeMessageCreateApi(APIView):
@@ -334,4 +357,4 @@ class RegradeRequestResolveApi(APIView):
             now=timezone.now(),
         )
         regrade, _ = selectors.regrade_request_get(user=request.user, request_id=regrade.pk)
-        return Response(_render(regrade))
+        return Response(_render(regrade, enrollment))

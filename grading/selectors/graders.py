@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from courses.anonymity import student_names
 from courses.models import Assignment, Enrollment
 from grading.errors import InvalidField
 from grading.models import Grade, GraderAssignment, GradingLock
@@ -74,9 +75,10 @@ class QueueQuestion:
 
 @dataclass
 class QueueRow:
-    """One counting submission in a queue: its owner (the submitter for group work), their
-    section, each question in scope graded or not, and the live locks on it as
-    (question, grader's username)."""
+    """One counting submission in a queue: its owner (the submitter for group work; their
+    username, or their pseudonym for a TA on an anonymous assignment), their section, each
+    question in scope graded or not, and the live locks on it as (question, grader's
+    username)."""
 
     submission: int
     student_id: int
@@ -104,8 +106,10 @@ class QueueRow:
 def queue_rows(
     *, enrollment: Enrollment, assignment: Assignment, scope: QueueScope, now: datetime
 ) -> list[QueueRow]:
-    """The counting submissions in the scope, by student username, each with its questions'
-    grades and live locks. Five queries however many submissions."""
+    """The counting submissions in the scope, by student (username, or pseudonym where the
+    caller sees the assignment anonymously: ``courses.anonymity``), each with its
+    questions' grades and live locks. Five queries however many submissions."""
+    names = student_names(enrollment=enrollment, assignment=assignment)
     submissions = list(
         Submission.objects.filter(assignment=assignment)
         .select_related("student")
@@ -118,7 +122,7 @@ def queue_rows(
         s.student_id: QueueRow(
             submission=s.pk,
             student_id=s.student_id,
-            student=s.student.username,
+            student=names.of_id(s.student_id, s.student.username),
             section=sections.get(s.student_id),
             questions={q: QueueQuestion(graded=False, points=None) for q in scope.questions},
         )

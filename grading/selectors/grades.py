@@ -11,11 +11,12 @@ from typing import Protocol
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
 
+from courses.anonymity import names_hidden, pseudonym_student_id
 from courses.models import STAFF_ROLES, Assignment, Enrollment, Question
 from courses.selectors import course_student_get as courses_course_student_get
 from grading import scoring
 from grading.models import Grade, GradeChange
-from portal.errors import NotFound
+from portal.errors import ApplicationError, NotFound
 
 
 def grades_released(assignment: Assignment, now: datetime) -> bool:
@@ -102,12 +103,17 @@ def staff_check(enrollment: Enrollment) -> None:
 def grade_list(
     *, enrollment: Enrollment, assignment: Assignment, student: str | None = None
 ) -> QuerySet[Grade]:
-    """Staff: the grade rows of an assignment (of one student with ``student``, a username),
-    each with its history (``changes``, oldest first). Three queries however many rows."""
+    """Staff: the grade rows of an assignment (of one student with ``student``, a username;
+    for a TA on an anonymous assignment the pseudonym they see, a username matching
+    nothing), each with its history (``changes``, oldest first). Three queries however
+    many rows."""
     if enrollment.role not in STAFF_ROLES or enrollment.course_id != assignment.course_id:
         raise NotFound("Only the course's TAs and instructors can see this.")
     qs = Grade.objects.filter(assignment=assignment)
-    if student:
+    if student and names_hidden(enrollment=enrollment, assignment=assignment):
+        user_id = pseudonym_student_id(assignment=assignment, pseudonym=student)
+        qs = qs.filter(student_id=user_id) if user_id is not None else qs.none()
+    elif student:
         qs = qs.filter(student__username=student)
     return (
         qs.select_related("student")
@@ -120,8 +126,21 @@ def grade_get(*, pk: int) -> Grade:
     return Grade.objects.select_related("student").prefetch_related(_changes_prefetch()).get(pk=pk)
 
 
-def course_student_get(*, enrollment: Enrollment, username: str) -> User:
+def course_student_get(
+    *, enrollment: Enrollment, username: str, assignment: Assignment | None = None
+) -> User:
     """Staff: a student (or waitlisted student) of their course, by username; 400
-    ``unknown_student`` otherwise."""
+    ``unknown_student`` otherwise. For a TA on an anonymous ``assignment`` the student is
+    named by the pseudonym they see (a username is unknown: no probing who is who)."""
     staff_check(enrollment)
+    if assignment is not None and names_hidden(enrollment=enrollment, assignment=assignment):
+        user_id = pseudonym_student_id(assignment=assignment, pseudonym=username)
+        found = User.objects.filter(pk=user_id).first() if user_id is not None else None
+        if found is None:
+            raise ApplicationError(
+                f"'{username}' is not a student of {assignment.title}: name students by "
+                "their pseudonym (anonymous grading).",
+                code="unknown_student",
+            )
+        return found
     return courses_course_student_get(course_id=enrollment.course_id, username=username).user

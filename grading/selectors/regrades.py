@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Count, QuerySet
 
 from courses import deadlines
+from courses.anonymity import StudentNames, student_names
 from courses.models import STAFF_ROLES, SUBMITTING_ROLES, Assignment, Enrollment, GroupMembership
 from courses.selectors import course_tz
 from grading.errors import InvalidField
@@ -144,15 +145,18 @@ class ThreadMessage:
     staff: bool
 
 
-def regrade_threads(*, course_id: int, request_ids: list[int]) -> dict[int, list[ThreadMessage]]:
+def regrade_threads(
+    *, course_id: int, request_ids: list[int], viewer: Enrollment | None = None
+) -> dict[int, list[ThreadMessage]]:
     """The threads of these requests of one course, by request id, oldest message first
-    (requests without messages are left out). At most two queries however many requests
-    and messages."""
+    (requests without messages are left out). With ``viewer``, a student author is named as
+    that viewer may see them (a pseudonym for a TA on an anonymous assignment:
+    ``courses.anonymity``). At most two queries however many requests and messages."""
     if not request_ids:
         return {}
     messages = list(
         RegradeMessage.objects.filter(request_id__in=request_ids)
-        .select_related("author")
+        .select_related("author", "request__submission__assignment")
         .order_by("created_at", "pk")
     )
     if not messages:
@@ -164,12 +168,20 @@ def regrade_threads(*, course_id: int, request_ids: list[int]) -> dict[int, list
             role__in=sorted(STAFF_ROLES),
         ).values_list("user_id", flat=True)
     )
+    names: dict[int, StudentNames] = {}
     threads: dict[int, list[ThreadMessage]] = {}
     for m in messages:
+        author, author_name = m.author.username, m.author.get_full_name() or m.author.username
+        if viewer is not None and m.author_id not in staff:
+            assignment = m.request.submission.assignment
+            if assignment.pk not in names:
+                names[assignment.pk] = student_names(enrollment=viewer, assignment=assignment)
+            shown = names[assignment.pk]
+            author, author_name = shown.username(m.author), shown.full_name(m.author)
         threads.setdefault(m.request_id, []).append(
             ThreadMessage(
-                author=m.author.username,
-                author_name=m.author.get_full_name() or m.author.username,
+                author=author,
+                author_name=author_name,
                 message=m.body,
                 created_at=m.created_at,
                 staff=m.author_id in staff,
@@ -227,6 +239,8 @@ def regrade_panel(*, enrollment: Enrollment, submission: Submission, now: dateti
         may_request=state == "open" and enrollment.role in SUBMITTING_ROLES,
         requests=requests,
         threads=regrade_threads(
-            course_id=submission.course_id, request_ids=[r.pk for r in requests]
+            course_id=submission.course_id,
+            request_ids=[r.pk for r in requests],
+            viewer=enrollment,
         ),
     )

@@ -24,7 +24,7 @@ def results_to_review(*, enrollment: Enrollment, assignment: Assignment) -> Quer
     return (
         GradingResult.objects.filter(job__submission__assignment=assignment)
         .exclude(review=[])
-        .select_related("job__submission__student", "accepted_by")
+        .select_related("job__submission__student", "job__submission__assignment", "accepted_by")
         .order_by("-created_at", "-pk")
     )
 

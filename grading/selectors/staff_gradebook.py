@@ -4,17 +4,18 @@ the Canvas CSV export (per section), and the grade now of what regrade requests 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
+from courses.anonymity import names_hidden
 from courses.models import SUBMITTING_ROLES, Assignment, Enrollment, Section
 from courses.selectors import max_points
 from grading import export, gradebook
-from grading.selectors.final_grades import StudentRow, course_assignments, grade_rows
-from grading.selectors.grades import staff_check
+from grading.selectors.final_grades import GradeCell, StudentRow, course_assignments, grade_rows
+from grading.selectors.grades import grades_released, staff_check
 from portal.errors import NotFound
 
 
@@ -41,10 +42,73 @@ def _filtered(
 
 
 @dataclass(frozen=True)
+class Withheld:
+    """What the gradebook withholds from a viewer under anonymous grading (its rows carry
+    names): the numbers of the assignments whose students the viewer sees by pseudonym
+    (``slugs``), and, once one of them is released (it then counts), the final percent and
+    the readiness flag, from which its numbers could be worked out (``percent``)."""
+
+    slugs: frozenset[str] = field(default_factory=frozenset)
+    percent: bool = False
+
+
+def withheld_for(
+    *, enrollment: Enrollment, assignments: Iterable[Assignment], now: datetime
+) -> Withheld:
+    """For a TA: the anonymous assignments whose names are not revealed (see
+    ``courses.anonymity``); for an instructor: nothing."""
+    hidden = [a for a in assignments if names_hidden(enrollment=enrollment, assignment=a)]
+    return Withheld(
+        slugs=frozenset(a.slug for a in hidden),
+        percent=any(grades_released(a, now) for a in hidden),
+    )
+
+
+def _withhold_cell(cell: GradeCell) -> GradeCell:
+    return replace(
+        cell,
+        points=None,
+        percent=None,
+        excused=False,
+        missing=False,
+        needs_review=False,
+        questions=(),
+    )
+
+
+def _withhold(rows: list[StudentRow], withheld: Withheld) -> list[StudentRow]:
+    if not withheld.slugs:
+        return rows
+    return [
+        replace(
+            row,
+            cells=tuple(
+                _withhold_cell(c) if c.assignment.slug in withheld.slugs else c for c in row.cells
+            ),
+            report=(
+                replace(
+                    row.report,
+                    assignments=(),
+                    categories=(),
+                    base_percent=None,
+                    bonus_percent=Decimal(0),
+                    final_percent=None,
+                    readiness_flag=None,
+                )
+                if withheld.percent
+                else row.report
+            ),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
 class GradebookPage:
     count: int
     rows: list[StudentRow]
     assignments: list[Assignment]
+    withheld: Withheld = field(default_factory=Withheld)
 
 
 def gradebook_page(
@@ -70,7 +134,10 @@ def gradebook_page(
         if not rows
         else [c.assignment for c in rows[0].cells]
     )
-    return GradebookPage(count=count, rows=rows, assignments=assignments)
+    withheld = withheld_for(enrollment=enrollment, assignments=assignments, now=now)
+    return GradebookPage(
+        count=count, rows=_withhold(rows, withheld), assignments=assignments, withheld=withheld
+    )
 
 
 def gradebook_export(
@@ -79,12 +146,18 @@ def gradebook_export(
     """Staff: the course's gradebook for :func:`grading.export.canvas_csv` (of one section
     with ``section``). One row per student and waitlisted student; one column per assignment,
     released or not, with the points of :func:`grade_rows`. ``Points Possible`` is the
-    section's level's maximum (without a section, the larger of the two levels')."""
+    section's level's maximum (without a section, the larger of the two levels'). Under
+    anonymous grading a TA's export leaves out the columns of the assignments whose
+    students they see by pseudonym, and the ``Current Score`` once one of them counts
+    (:class:`Withheld`)."""
     staff_check(enrollment)
     course_id = enrollment.course_id
     students = list(_filtered(_roster(course_id), section=section, search=None))
     rows = grade_rows(course_id=course_id, students=students, now=now)
     assignments = list(course_assignments(course_id))
+    withheld = withheld_for(enrollment=enrollment, assignments=assignments, now=now)
+    rows = _withhold(rows, withheld)
+    assignments = [a for a in assignments if a.slug not in withheld.slugs]
     level = _section_level(course_id, section)
     columns = [
         export.ExportAssignment(

@@ -17,6 +17,7 @@ from grading.views.grading_page import (
     grade_overview,
     grade_save,
     grade_submission,
+    names_reveal,
     rubric_item_add,
 )
 from grading.views.jobs import assignment_rerun, bundle_upload, job_rerun, job_status, queue
@@ -41,6 +42,7 @@ __all__ = [
     "job_rerun",
     "job_status",
     "my_grades",
+    "names_reveal",
     "queue",
     "regrade_queue",
     "regrade_request_create",

@@ -191,6 +191,7 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
             "course": course,
             "tz": course_selectors.course_tz(course),
             "book": book,
+            "withheld_titles": [a.title for a in book.assignments if a.slug in book.withheld.slugs],
             "filters": {"section": section, "search": search},
             "query": query,
             "page": page,

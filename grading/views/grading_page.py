@@ -20,7 +20,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
-from courses.models import Assignment, Enrollment
+from courses import services as course_services
+from courses.anonymity import HIDDEN_NOTE, names_hidden, student_names
+from courses.models import Assignment, Enrollment, Role
 from grading import scoring, selectors, services
 from grading.selectors.graders import QueueRow
 from grading.services.rubrics import AnnotationInput, QuestionEvaluation
@@ -126,12 +128,45 @@ def grade_overview(request: HttpRequest, course_slug: str, assignment_slug: str)
                     assigned_to_id=enrollment.user_id if mine else None,
                 )
             ),
-            "tz": course_selectors.course_tz(enrollment.course),
             "mine": mine,
             "section": section,
             "ungraded_first": ungraded_first,
+            "tz": course_selectors.course_tz(enrollment.course),
+            **_anonymity(enrollment, assignment),
         },
     )
+
+
+def _anonymity(enrollment: Enrollment, assignment: Assignment) -> dict[str, Any]:
+    """What the grading pages say about anonymous grading: whether this viewer sees
+    pseudonyms (and the note that says so), and whether they may reveal or hide the names."""
+    return {
+        "names_hidden": names_hidden(enrollment=enrollment, assignment=assignment),
+        "hidden_note": HIDDEN_NOTE,
+        "may_reveal": assignment.anonymous_grading and enrollment.role == Role.INSTRUCTOR,
+    }
+
+
+@login_required
+@require_POST
+def names_reveal(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
+    """The instructor reveals an anonymous assignment's student names to the TAs
+    (``revealed=1``) or hides them again (``revealed=0``), from the grading overview; back
+    there with the outcome. TAs are refused (403), everyone else gets 404."""
+    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    revealed = request.POST.get("revealed") == "1"
+    perform(
+        request,
+        lambda: course_services.assignment_names_reveal(
+            enrollment=enrollment, assignment=assignment, revealed=revealed, now=timezone.now()
+        ),
+        lambda _: (
+            f"The TAs now see the students' names on {assignment.title}."
+            if revealed
+            else f"The TAs see pseudonyms again on {assignment.title}."
+        ),
+    )
+    return redirect(_overview_url(assignment, None))
 
 
 @login_required
@@ -239,6 +274,8 @@ def grade_submission(
             "code_files": [f for f in feedback.files if f.kind in ("code", "notebook")],
             "autograde": _autograde(submission, assignment, question),
             "tz": course_selectors.course_tz(enrollment.course),
+            "names": student_names(enrollment=enrollment, assignment=assignment),
+            **_anonymity(enrollment, assignment),
         },
     )
 

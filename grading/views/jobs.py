@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
+from courses.anonymity import student_names
 from grading import selectors, services
 from grading.models import Bundle
 from portal.errors import ApplicationError
@@ -93,6 +94,14 @@ def queue(request: HttpRequest, course_slug: str) -> HttpResponse:
                 ),
             }
         )
+    # Anonymous grading: each job's student as the viewer may see them, by assignment.
+    shown_jobs = running + [job for q in queues for job in q["queued"]]
+    names = {
+        job.submission.assignment_id: student_names(
+            enrollment=enrollment, assignment=job.submission.assignment
+        )
+        for job in shown_jobs
+    }
     workers = [
         {
             **w,
@@ -110,6 +119,7 @@ def queue(request: HttpRequest, course_slug: str) -> HttpResponse:
             "tz": course_selectors.course_tz(course),
             "now": now,
             "queues": queues,
+            "names_by_assignment": names,
             "queued_shown": QUEUED_SHOWN,
             "workers": workers,
             "heartbeat_timeout": settings.GRADING_HEARTBEAT_TIMEOUT,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
+from courses.anonymity import HIDDEN_NOTE, StudentNames, course_staff_ids, student_names
 from courses.models import Enrollment
 from grading import selectors, services
 from grading.models import RegradeRequest
@@ -70,13 +71,15 @@ def _queue_url(course_slug: str, filters: dict[str, str]) -> str:
 
 class QueueRow(NamedTuple):
     """One request on the queue: its question's grade row (with the history; open requests),
-    the grade now, what pages call its question, and its thread."""
+    the grade now, what pages call its question, its thread, and how the viewer names the
+    students of its assignment (anonymous grading)."""
 
     request: RegradeRequest
     grade: Any
     points: Any
     title: str
     thread: list[ThreadMessage]
+    names: StudentNames
 
 
 def _queue_rows(enrollment: Enrollment, regrades: list[RegradeRequest]) -> list[QueueRow]:
@@ -99,7 +102,14 @@ def _queue_rows(enrollment: Enrollment, regrades: list[RegradeRequest]) -> list[
         for grade in selectors.grade_list(enrollment=enrollment, assignment=assignment):
             history[(assignment.pk, grade.student_id, grade.question)] = grade
     titles = selectors.question_titles(assignments=[r.submission.assignment for r in regrades])
-    threads = regrade_threads(course_id=course_id, request_ids=[r.pk for r in regrades])
+    threads = regrade_threads(
+        course_id=course_id, request_ids=[r.pk for r in regrades], viewer=enrollment
+    )
+    staff_ids = course_staff_ids(course_id=course_id) if regrades else frozenset()
+    names = {
+        a.pk: student_names(enrollment=enrollment, assignment=a, staff_ids=staff_ids)
+        for a in {r.submission.assignment_id: r.submission.assignment for r in regrades}.values()
+    }
     return [
         QueueRow(
             r,
@@ -107,6 +117,7 @@ def _queue_rows(enrollment: Enrollment, regrades: list[RegradeRequest]) -> list[
             current[(r.student_id, r.submission.assignment.slug, r.question)],
             titles.get((r.submission.assignment_id, r.question), r.question),
             threads.get(r.pk, []),
+            names[r.submission.assignment_id],
         )
         for r in regrades
     ]
@@ -134,6 +145,7 @@ def regrade_queue(request: HttpRequest, course_slug: str) -> HttpResponse:
         )
     except ApplicationError as refusal:
         error, regrades = refusal, []
+    rows = _queue_rows(enrollment, regrades)
     return render(
         request,
         "grading/regrade_queue.html",
@@ -144,7 +156,9 @@ def regrade_queue(request: HttpRequest, course_slug: str) -> HttpResponse:
             "filters": filters,
             "query": urlencode(filters),
             "error": error,
-            "rows": _queue_rows(enrollment, regrades),
+            "rows": rows,
+            "names_hidden": any(row.names.hidden for row in rows),
+            "hidden_note": HIDDEN_NOTE,
             "statuses": REGRADE_STATUSES,
             "graders": list(course_selectors.course_staff(course=course)),
             "assignment_choices": course_selectors.assignment_rows(
@@ -193,6 +207,13 @@ def regrade_message_create(request: HttpRequest, request_id: int) -> HttpRespons
     return redirect(_back(request, regrade, enrollment))
 
 
+def _requester(enrollment: Enrollment, regrade: RegradeRequest) -> str:
+    """The requester's username as the viewer may see it (a pseudonym under anonymous
+    grading)."""
+    names = student_names(enrollment=enrollment, assignment=regrade.submission.assignment)
+    return names.username(regrade.student)
+
+
 @login_required
 @require_POST
 def regrade_request_assign(request: HttpRequest, request_id: int) -> HttpResponse:
@@ -200,16 +221,13 @@ def regrade_request_assign(request: HttpRequest, request_id: int) -> HttpRespons
     nobody); back to the queue with its filters. The requester gets 403, anyone else 404."""
     regrade, enrollment = selectors.regrade_request_get(user=request.user, request_id=request_id)
     grader = request.POST.get("assigned_to", "").strip()
+    student = _requester(enrollment, regrade)
     perform(
         request,
         lambda: services.regrade_request_assign(
             enrollment=enrollment, request_id=regrade.pk, grader=grader or None
         ),
-        lambda _: (
-            f"{regrade.student.username}'s regrade request is assigned to "
-            + (grader or "nobody")
-            + "."
-        ),
+        lambda _: f"{student}'s regrade request is assigned to " + (grader or "nobody") + ".",
     )
     back = _queue_url(enrollment.course.slug, _regrade_filters(request.POST))
     return redirect(f"{back}#regrade-{regrade.pk}")
@@ -224,6 +242,7 @@ def regrade_request_resolve(request: HttpRequest, request_id: int) -> HttpRespon
     regrade, enrollment = selectors.regrade_request_get(user=request.user, request_id=request_id)
     back = _queue_url(enrollment.course.slug, _regrade_filters(request.POST))
     typed = request.POST.get("score", "").strip()
+    student = _requester(enrollment, regrade)
 
     def resolve() -> Decimal | None:
         try:
@@ -244,7 +263,7 @@ def regrade_request_resolve(request: HttpRequest, request_id: int) -> HttpRespon
         request,
         resolve,
         lambda score: (
-            f"Resolved {regrade.student.username}'s regrade request on "
+            f"Resolved {student}'s regrade request on "
             f"{regrade.submission.assignment.title}"
             + (f": the grade is now {score}." if score is not None else ", grade unchanged.")
         ),

@@ -37,3 +37,30 @@ def get(mapping: Any, key: Any) -> Any:
         return mapping.get(key) if mapping else None
     except AttributeError:
         return None
+
+
+@register.filter
+def username_for(user: Any, names: Any) -> str:
+    """``{{ s.student|username_for:names }}``: the username as this viewer may see it, the
+    pseudonym under anonymous grading (``names``: a ``courses.anonymity.StudentNames``; none
+    in the context: the username)."""
+    if user is None:
+        return ""
+    return str(names.username(user)) if names else str(user.username)
+
+
+@register.filter
+def name_for(user: Any, names: Any) -> str:
+    """``{{ r.student|name_for:names }}``: the full name (else the username) as this viewer
+    may see it, the pseudonym under anonymous grading."""
+    if user is None:
+        return ""
+    return str(names.full_name(user)) if names else str(user.get_full_name() or user.username)
+
+
+@register.filter
+def group_for(group: Any, names: Any) -> str:
+    """``{{ s.group|group_for:names }}``: a project group's name, or its pseudonym."""
+    if group is None:
+        return ""
+    return str(names.group(group.pk, group.name)) if names else str(group.name)

@@ -54,6 +54,7 @@ def test_rows_carry_every_assignments_grade_and_the_final_percent(
         "excused": False,
         "missing": False,
         "needs_review": False,
+        "hidden": False,
     }
     assert mine["final_percent"] == 70.0 and mine["level"] == "undergraduate"
     assert mine["section"] == "CS4803" and mine["role"] == "student"

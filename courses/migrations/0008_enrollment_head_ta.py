@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courses', '0006_notification_preference'),
+        ('courses', '0007_assignment_anonymous_grading'),
     ]
 
     operations = [
