@@ -193,7 +193,10 @@ class GroupOutput(serializers.Serializer):  # type: ignore[type-arg]
         return group.locked_at is not None
 
 
-GROUP_CONFLICTS = "already_in_group, group_name_taken, group_size, group_locked, no_group_work"
+GROUP_CONFLICTS = (
+    "already_in_group, group_name_taken, group_size, group_locked, no_group_work, "
+    "group_work_closed, group_mixed_levels"
+)
 
 
 class GroupListCreateApi(APIView):

@@ -56,6 +56,10 @@ class Course(models.Model):
     regrade_days = models.PositiveIntegerField(default=7)
     # [{"name": "forum", "url": "https://…", "note": "access code DL2021"}], in config order.
     links = models.JSONField(default=list, blank=True)
+    # The assignment slugs waitlisted students may hand in (null: every assignment).
+    waitlisted_may_submit = models.JSONField(null=True, blank=True)
+    # Whether a project group may mix undergraduate and graduate students.
+    groups_mix_levels = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["slug"]

@@ -54,6 +54,9 @@ Rules (which side of each boundary is inclusive is stated where it matters):
     are not released, or PS0 is ungraded (no score: a late PS0 is graded after registration) or
     excused. With several such assignments, ``True`` if any flags, else ``False`` if any was
     looked at, else ``None``.
+12. **Waitlisted students** (``enrolled=False``): an assignment they did not hand in is neither
+    missing nor counted (points ``None``, no zero), and there is no base or final percent until
+    they are enrolled; what they do have a score for is shown, PS0's readiness flag included.
 
 Displayed percents (assignment, category, base, bonus, final) are ``Decimal`` rounded to 2 places
 with ROUND_HALF_UP; points are ``Decimal`` as given (after clamping).
@@ -234,16 +237,23 @@ def final_grade(
     categories: Iterable[CategoryPolicy],
     assignments: Iterable[AssignmentPolicy],
     scores: Mapping[str, Score],
+    *,
+    enrolled: bool = True,
 ) -> GradeReport:
-    """One student's grades under the rules in this module's docstring."""
+    """One student's grades under the rules in this module's docstring. A student not
+    ``enrolled`` yet (waitlisted) is not charged for what they did not hand in (no missing
+    zeros) and gets no final percent; what they have a score for is shown (their PS0 and its
+    readiness flag)."""
     categories = tuple(categories)
     weights = _category_weights(categories)
     tallies = {slug: _Tally() for slug in weights}
-    assignment_grades, readiness = _grade_assignments(tuple(assignments), weights, scores, tallies)
+    assignment_grades, readiness = _grade_assignments(
+        tuple(assignments), weights, scores, tallies, enrolled=enrolled
+    )
     percents = {category.slug: tallies[category.slug].percent() for category in categories}
     counted = _counted_categories(categories, weights, percents)
     counted_slugs = {category.slug for category, _, _ in counted}
-    base = _base_percent(counted)
+    base = _base_percent(counted) if enrolled else None
     bonus = _bonus_percent(counted)
     return GradeReport(
         assignments=tuple(assignment_grades),
@@ -271,6 +281,8 @@ def _grade_assignments(
     weights: Mapping[str, Fraction],
     scores: Mapping[str, Score],
     tallies: Mapping[str, _Tally],
+    *,
+    enrolled: bool,
 ) -> tuple[list[AssignmentGrade], list[bool]]:
     """Every assignment checked; the released ones graded and added to their category's
     tally. Returns their grades and the readiness verdicts (rule 11) of those looked at."""
@@ -282,7 +294,9 @@ def _grade_assignments(
         if not assignment.released:
             continue  # rule 1: unreleased grades count for nothing and are not shown
         score = scores.get(assignment.slug)
-        grade = _grade_assignment(assignment, score, maximum, tallies[assignment.category])
+        grade = _grade_assignment(
+            assignment, score, maximum, tallies[assignment.category], enrolled=enrolled
+        )
         flag = _readiness(grade, maximum, threshold)
         if flag is not None:
             readiness.append(flag)
@@ -325,19 +339,31 @@ def _counted_points(assignment: AssignmentPolicy, score: Score | None) -> Decima
     return _clamp(score.points, assignment.max_points, assignment.extra_credit_points)
 
 
-def assignment_grade(assignment: AssignmentPolicy, score: Score | None) -> AssignmentGrade:
+def assignment_grade(
+    assignment: AssignmentPolicy, score: Score | None, *, enrolled: bool = True
+) -> AssignmentGrade:
     """One assignment's grade as :func:`final_grade` reports it once released (rules 2 to 5),
     whether or not it is released: for staff, who see every grade."""
-    return _grade_assignment(assignment, score, Fraction(assignment.max_points), _Tally())
+    return _grade_assignment(
+        assignment, score, Fraction(assignment.max_points), _Tally(), enrolled=enrolled
+    )
 
 
 def _grade_assignment(
-    assignment: AssignmentPolicy, score: Score | None, maximum: Fraction, tally: _Tally
+    assignment: AssignmentPolicy,
+    score: Score | None,
+    maximum: Fraction,
+    tally: _Tally,
+    *,
+    enrolled: bool = True,
 ) -> AssignmentGrade:
-    """A released assignment's grade; its counted points go into ``tally``."""
+    """A released assignment's grade; its counted points go into ``tally``. Nothing handed
+    in by a student not enrolled yet is neither missing nor counted."""
     excused = score is not None and score.excused
     missing = not excused and (score is None or score.points is None)
     points = _counted_points(assignment, score)
+    if missing and not enrolled:
+        missing, points = False, None
     percent: Fraction | None = None
     if points is not None:
         tally.add(points, assignment.max_points, maximum)

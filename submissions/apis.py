@@ -161,7 +161,7 @@ class SubmissionListCreateApi(APIView):
     refusals = {
         "POST": {
             400: "collaboration_not_allowed, unknown_collaborator, invalid_file",
-            403: "deadline_passed, permission_denied",
+            403: "deadline_passed, permission_denied, waitlisted",
             404: "not_released",
             409: "group_required, group_size",
             413: "file_too_large",

@@ -52,7 +52,22 @@ def cross_checks(data: dict[str, Any], tz: tzinfo) -> list[str]:
         where = "assignments" + item_label("assignments", assignment, index)
         problems += _assignment_problems(where, assignment, declared, tz)
     problems += _weight_problems(categories)
+    problems += _waitlisted_problems(data, assignments)
     return problems
+
+
+def _waitlisted_problems(data: dict[str, Any], assignments: list[dict[str, Any]]) -> list[str]:
+    """``[course] waitlisted_may_submit`` names assignments of this file."""
+    course = data.get("course")
+    named = course.get("waitlisted_may_submit") if isinstance(course, dict) else None
+    if not isinstance(named, list):
+        return []
+    known = {a.get("slug") for a in assignments}
+    unknown = [s for s in named if isinstance(s, str) and s not in known]
+    return [
+        f"course.waitlisted_may_submit: '{slug}' is not an assignment of this course"
+        for slug in unknown
+    ]
 
 
 def _assignment_problems(

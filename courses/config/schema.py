@@ -73,6 +73,9 @@ class CourseSettings(_Table):
     registration_ends: Instant | None = None
     regrade_days: Count = 7
     links: Links = Field(default_factory=dict)
+    # The assignments waitlisted students may hand in (None: every assignment).
+    waitlisted_may_submit: list[Slug] | None = None
+    groups_mix_levels: Annotated[bool, Field(strict=True)] = False
 
 
 class SectionConfig(_Table):

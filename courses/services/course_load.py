@@ -156,6 +156,8 @@ def _course_upsert(head: course_config.CourseSettings, tally: _Tally) -> Course:
             "registration_ends": head.registration_ends,
             "regrade_days": head.regrade_days,
             "links": course_config.links_json(head.links),
+            "waitlisted_may_submit": head.waitlisted_may_submit,
+            "groups_mix_levels": head.groups_mix_levels,
         },
         tally,
     )

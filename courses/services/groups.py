@@ -5,9 +5,12 @@ course answer 409."""
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
+from courses import deadlines
 from courses.models import (
     SUBMITTING_ROLES,
     Assignment,
@@ -40,8 +43,50 @@ def group_max_size(*, course_id: int) -> int | None:
     return max(sizes, default=None)
 
 
-def group_create(*, enrollment: Enrollment, name: str) -> ProjectGroup:
-    """A new project group with the caller as its first member, and a join code to share."""
+def _open_check(enrollment: Enrollment, now: datetime | None) -> None:
+    """Groups are formed and joined until the course's last group assignment closes (the
+    end of its grace period): after it, 409 ``group_work_closed``."""
+    course = enrollment.course
+    tz = deadlines.zone(course.timezone)
+    ends = [
+        deadlines.grace_end(a.due_at, a.grace_days, tz)
+        for a in Assignment.objects.filter(course_id=course.pk, group=True)
+    ]
+    if ends and max(ends) < (now or timezone.now()):
+        raise ApplicationError(
+            "Group work in this course closed on "
+            f"{max(ends).astimezone(tz):%a %b %-d %Y, %-I:%M %p %Z}: groups can no longer be "
+            "formed or joined.",
+            code="group_work_closed",
+            status=409,
+        )
+
+
+def _levels_check(enrollment: Enrollment, group: ProjectGroup) -> None:
+    """One level per group (undergraduate or graduate) unless the course's
+    ``groups_mix_levels``: 409 ``group_mixed_levels``."""
+    if enrollment.course.groups_mix_levels or enrollment.section is None:
+        return
+    levels = set(
+        Enrollment.objects.filter(
+            course_id=enrollment.course_id,
+            user_id__in=GroupMembership.objects.filter(group=group).values("user_id"),
+        ).values_list("section__level", flat=True)
+    )
+    mine = enrollment.section.level
+    if levels and levels != {mine}:
+        theirs = ", ".join(sorted(str(level) for level in levels if level))
+        raise ApplicationError(
+            f"{group.name} is a group of {theirs} students; you are {mine}: in this course "
+            "a project group keeps to one level.",
+            code="group_mixed_levels",
+            status=409,
+        )
+
+
+def group_create(*, enrollment: Enrollment, name: str, now: datetime | None = None) -> ProjectGroup:
+    """A new project group with the caller as its first member, and a join code to share;
+    while group work is open."""
     _require_student(enrollment, "create project groups")
     name = " ".join((name or "").split())
     if not name:
@@ -52,6 +97,7 @@ def group_create(*, enrollment: Enrollment, name: str) -> ProjectGroup:
         raise ApplicationError(
             "This course has no group assignments.", code="no_group_work", status=409
         )
+    _open_check(enrollment, now)
     with transaction.atomic():
         Enrollment.objects.select_for_update().filter(pk=enrollment.pk).get()
         if GroupMembership.objects.filter(
@@ -78,9 +124,13 @@ def _new_join_code() -> str:
             return code
 
 
-def group_join(*, enrollment: Enrollment, join_code: str) -> ProjectGroup:
-    """Joins the group with this code. Joining one's own group again changes nothing."""
+def group_join(
+    *, enrollment: Enrollment, join_code: str, now: datetime | None = None
+) -> ProjectGroup:
+    """Joins the group with this code, while group work is open, keeping to one level per
+    group. Joining one's own group again changes nothing."""
     _require_student(enrollment, "join project groups")
+    _open_check(enrollment, now)
     code = (join_code or "").strip().upper()
     with transaction.atomic():
         group = (
@@ -97,6 +147,7 @@ def group_join(*, enrollment: Enrollment, join_code: str) -> ProjectGroup:
             if current.group_id == group.pk:
                 return group
             raise AlreadyInGroup()
+        _levels_check(enrollment, group)
         limit = group_max_size(course_id=enrollment.course_id) or 1
         size = GroupMembership.objects.filter(group=group).count()
         if size >= limit:

@@ -21,6 +21,7 @@ from courses.models import (
     Enrollment,
     Question,
     Requirement,
+    Role,
 )
 from courses.selectors import extra_credit_points, max_points
 from grading import gradebook
@@ -202,13 +203,15 @@ class _Book:
         for a in self.assignments:
             points, excused = student_points(grades.get(a.pk, []))
             scores[a.slug] = gradebook.Score(points=points, excused=excused)
-        report = gradebook.final_grade(self.categories, policies, scores)
+        enrolled = enrollment.role != Role.WAITLISTED
+        report = gradebook.final_grade(self.categories, policies, scores, enrolled=enrolled)
         released = {g.slug: g for g in report.assignments}
         cells = tuple(
             self._cell(
                 a,
                 # The report's own grade once released; the same rule for staff before.
-                released.get(a.slug) or gradebook.assignment_grade(p, scores[a.slug]),
+                released.get(a.slug)
+                or gradebook.assignment_grade(p, scores[a.slug], enrolled=enrolled),
                 scores[a.slug],
                 grades.get(a.pk, []),
                 level,

@@ -17,6 +17,7 @@ from courses.models import (
     Extension,
     GroupMembership,
     ProjectGroup,
+    Role,
 )
 from portal.errors import ApplicationError, NotFound, PermissionDeniedError
 from submissions.models import Submission
@@ -163,10 +164,26 @@ def check_admission(
         raise ApplicationError(
             f"{assignment.title} is not released yet.", code="not_released", status=404
         )
+    _check_waitlisted(enrollment=enrollment, assignment=assignment)
     if key is not None and len(key) > 200:
         raise ApplicationError(
             "The Idempotency-Key header is longer than 200 characters.", code="invalid"
         )
+
+
+def _check_waitlisted(*, enrollment: Enrollment, assignment: Assignment) -> None:
+    """Waitlisted students hand in only what ``[course] waitlisted_may_submit`` names (when
+    it names anything: else every assignment)."""
+    allowed = assignment.course.waitlisted_may_submit
+    if enrollment.role != Role.WAITLISTED or allowed is None or assignment.slug in allowed:
+        return
+    named = ", ".join(allowed) or "nothing"
+    raise ApplicationError(
+        f"Waitlisted students hand in {named} until they are enrolled; {assignment.title} "
+        "is for enrolled students.",
+        code="waitlisted",
+        status=403,
+    )
 
 
 def _check_deadline(*, assignment: Assignment, student_id: int, at: datetime) -> deadlines.Deadline:

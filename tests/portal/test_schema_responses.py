@@ -384,6 +384,9 @@ def test_every_answer_matches_the_served_schema(
     group = student.post(f"{base}/groups/", {"name": "Descenders"}, expect=201)
     student.get(f"{base}/groups/")
     ta.get(f"{base}/groups/")
+    grad.post(f"{base}/groups/join/", {"join_code": group["join_code"]}, expect=409)  # levels
+    c.groups_mix_levels = True
+    c.save()
     grad.post(f"{base}/groups/join/", {"join_code": group["join_code"]})
     grad.post(f"{base}/groups/leave/", expect=204)
     _upload(student, c, world["project"])
