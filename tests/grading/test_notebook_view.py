@@ -35,18 +35,27 @@ from tests.grading.test_feedback import CODE, make_submission
 pytestmark = pytest.mark.django_db
 
 
-def png() -> bytes:
-    """A valid 1x1 PNG."""
+def png(width: int = 96, height: int = 48) -> bytes:
+    """A valid PNG: a plot-like picture (blue bars rising on white)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = zlib.crc32(kind + data) & 0xFFFFFFFF
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    rows = b""
+    for y in range(height):
+        row = b"".join(
+            b"\x1f\x5f\xbf"
+            if x % 12 < 8 and height - y <= (x // 12 + 1) * height // 9
+            else b"\xff\xff\xff"
+            for x in range(width)
+        )
+        rows += b"\x00" + row
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x1f\x5f\xbf"))
+        + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
 
