@@ -125,10 +125,29 @@ def _by_line(notes: Iterable[Note]) -> dict[int, list[Note]]:
     return grouped
 
 
+@functools.cache
+def code_renderer() -> str:
+    """This highlighting's version with Pygments': a cache key part."""
+    from importlib.metadata import version
+
+    return f"code-1-pygments{version('pygments')}"
+
+
+def highlight_file(filename: str, text: str) -> list[str]:
+    """The file's text highlighted by the lexer its name calls for, one HTML string per line:
+    the slow part of showing code (Pygments), and the same whatever the annotations."""
+    return highlight_lines(text, _lexer(filename))
+
+
 def render_code(filename: str, text: str, notes: Sequence[Note], *, anchor: str) -> Rendered:
     """Source code with line numbers, at most ``MAX_LINES`` lines, each annotated line
     marked with its comments under it."""
-    lines = highlight_lines(text, _lexer(filename))
+    return render_lines(highlight_file(filename, text), notes, anchor=anchor)
+
+
+def render_lines(lines: Sequence[str], notes: Sequence[Note], *, anchor: str) -> Rendered:
+    """Lines from ``highlight_file`` with line numbers, at most ``MAX_LINES``, each annotated
+    line marked with its comments under it."""
     shown = lines[:MAX_LINES]
     html = _lines_html(shown, _by_line(n for n in notes if n.line <= len(shown)), anchor)
     unplaced = [n for n in notes if n.line > len(shown)]

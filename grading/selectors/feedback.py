@@ -59,7 +59,8 @@ class SubmissionFeedback:
 
 
 MINUS = "\u2212"
-# The cache of rendered notebooks (settings.CACHES), and how long an entry stays.
+# The cache of rendered files (settings.CACHES): notebooks' HTML and code's highlighted lines,
+# keyed by the bytes' SHA-256; how long an entry stays.
 RENDERED_FILES = "rendered_files"
 CACHE_SECONDS = 7 * 24 * 3600
 
@@ -151,7 +152,9 @@ def file_view(stored: SubmissionFile, notes: list[Note], *, anchor: str) -> File
             notice = f"This notebook cannot be shown as a notebook ({broken}); here is its text."
     if rendered is None:
         kind = "code"
-        rendered = code_view.render_code(stored.name, text, notes, anchor=anchor)
+        rendered = code_view.render_lines(
+            _highlighted(stored.name, data, text), notes, anchor=anchor
+        )
     return FileView(
         file_id=stored.pk,
         name=stored.name,
@@ -163,12 +166,33 @@ def file_view(stored: SubmissionFile, notes: list[Note], *, anchor: str) -> File
     )
 
 
+def _key(kind: str, version: str, data: bytes, name: str = "") -> str:
+    """A cache key: the renderer's version, the bytes' SHA-256 and size (with ``name``: the
+    file's name too, which chooses the lexer)."""
+    digest = hashlib.sha256(data)
+    digest.update(b"\0" + name.encode())
+    return f"{kind}:{version}:{digest.hexdigest()}:{len(data)}"
+
+
+def _highlighted(name: str, data: bytes, text: str) -> list[str]:
+    """The file's lines highlighted, from the cache when these very bytes under this name
+    were highlighted before (Pygments takes hundreds of milliseconds for a 2,000-line file;
+    the annotations are placed afterwards)."""
+    cache = caches[RENDERED_FILES]
+    key = _key("code", code_view.code_renderer(), data, name)
+    lines = cache.get(key)
+    if lines is None:
+        lines = code_view.highlight_file(name, text)
+        cache.set(key, lines, timeout=CACHE_SECONDS)
+    return list(lines)
+
+
 def _notebook(data: bytes, text: str, notes: list[Note]) -> code_view.Rendered:
     """The notebook rendered, from the cache when these very bytes were rendered before by
     this renderer (nbconvert takes tens to hundreds of milliseconds a notebook). The cached
     HTML holds no annotations: they are listed below a notebook, never in it."""
     cache = caches[RENDERED_FILES]
-    key = f"notebook:{code_view.notebook_renderer()}:{hashlib.sha256(data).hexdigest()}:{len(data)}"
+    key = _key("notebook", code_view.notebook_renderer(), data)
     hit = cache.get(key)
     if hit is not None:
         html, more_lines = hit

@@ -366,3 +366,30 @@ def test_a_notebook_is_rendered_once_then_served_from_the_cache(
         handle.write(changed)
     assert "<h4>Validation curves</h4>" in grading_view(client, ta, work)
     assert len(calls) == 2
+
+
+def test_code_is_highlighted_once_and_new_comments_still_sit_on_their_lines(
+    client: Any, ta: Any, work: Submission, monkeypatch: Any
+) -> None:
+    from grading import services
+
+    calls: list[str] = []
+    real = code_view.highlight_file
+
+    def counting(filename: str, text: str) -> list[str]:
+        calls.append(filename)
+        return real(filename, text)
+
+    monkeypatch.setattr(code_view, "highlight_file", counting)
+    grading_view(client, ta, work)
+    services.evaluation_set(
+        by=ta,
+        submission=work,
+        questions={},
+        annotations=[AnnotationInput(file="model.py", line=3, text="Name this better")],
+    )
+    page = grading_view(client, ta, work)
+    assert calls == ["model.py"]
+    line = f'<li id="file-{work.files.get(name="model.py").pk}-L3" class="annotated">'
+    assert line in page
+    assert "Comment on line 3:</span> Name this better" in page
