@@ -259,7 +259,7 @@ def choose(request: HttpRequest, submission_id: int) -> HttpResponse:
 def file_download(request: HttpRequest, submission_id: int, file_id: int) -> FileResponse:
     """One file of a submission, for whoever may see the submission: a download, or with
     ``?inline=1`` an image or PDF shown in the browser (its type from its name, never
-    sniffed; 400 ``not_inline`` for any other file)."""
+    sniffed; 400 ``not_inline`` for any other file), which the site's own pages may frame."""
     submission, _ = selectors.submission_get(user=request.user, submission_id=submission_id)
     stored = next((f for f in submission.files.all() if f.pk == file_id), None)
     if stored is None:
@@ -277,6 +277,9 @@ def file_download(request: HttpRequest, submission_id: int, file_id: int) -> Fil
         response = FileResponse(
             stored.file.open("rb"), filename=stored.name, content_type=content_type
         )
+        # The grading view and the receipt embed a PDF in an <object>: this site's own pages
+        # may frame it (every other response keeps X_FRAME_OPTIONS, DENY).
+        response["X-Frame-Options"] = "SAMEORIGIN"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

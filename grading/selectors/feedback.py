@@ -5,10 +5,12 @@ group members once the grades are released. Files are read through the storage A
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.cache import caches
 from django.utils.safestring import SafeString, mark_safe
 
 from courses.models import STAFF_ROLES, Enrollment
@@ -46,6 +48,7 @@ class FileView:
     html: SafeString = field(default_factory=lambda: mark_safe(""))
     more_lines: int = 0
     notes: list[Note] = field(default_factory=list)  # annotations not shown on a line
+    notice: str = ""  # why the file is not shown as its kind would be (a broken notebook)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ class SubmissionFeedback:
 
 
 MINUS = "\u2212"
+# The cache of rendered files (settings.CACHES): notebooks' HTML and code's highlighted lines,
+# keyed by the bytes' SHA-256; how long an entry stays.
+RENDERED_FILES = "rendered_files"
+CACHE_SECONDS = 7 * 24 * 3600
 
 
 def signed(points: Decimal) -> str:
@@ -136,15 +143,60 @@ def file_view(stored: SubmissionFile, notes: list[Note], *, anchor: str) -> File
     text = code_view.decode_text(data)
     if text is None:
         return FileView(file_id=stored.pk, name=stored.name, kind="binary", notes=notes)
-    rendered = code_view.render_notebook(text, notes, anchor=anchor) if kind == "notebook" else None
+    notice = ""
+    rendered = None
+    if kind == "notebook":
+        try:
+            rendered = _notebook(data, text, notes)
+        except code_view.BrokenNotebook as broken:
+            notice = f"This notebook cannot be shown as a notebook ({broken}); here is its text."
     if rendered is None:
         kind = "code"
-        rendered = code_view.render_code(stored.name, text, notes, anchor=anchor)
+        rendered = code_view.render_lines(
+            _highlighted(stored.name, data, text), notes, anchor=anchor
+        )
     return FileView(
         file_id=stored.pk,
         name=stored.name,
         kind=kind,
-        html=mark_safe(rendered.html),  # code_view escapes every piece of the file
+        html=mark_safe(rendered.html),  # code_view escapes or cleans every piece of the file
         more_lines=rendered.more_lines,
         notes=rendered.unplaced,
+        notice=notice,
     )
+
+
+def _key(kind: str, version: str, data: bytes, name: str = "") -> str:
+    """A cache key: the renderer's version, the bytes' SHA-256 and size (with ``name``: the
+    file's name too, which chooses the lexer)."""
+    digest = hashlib.sha256(data)
+    digest.update(b"\0" + name.encode())
+    return f"{kind}:{version}:{digest.hexdigest()}:{len(data)}"
+
+
+def _highlighted(name: str, data: bytes, text: str) -> list[str]:
+    """The file's lines highlighted, from the cache when these very bytes under this name
+    were highlighted before (Pygments takes hundreds of milliseconds for a 2,000-line file;
+    the annotations are placed afterwards)."""
+    cache = caches[RENDERED_FILES]
+    key = _key("code", code_view.code_renderer(), data, name)
+    lines = cache.get(key)
+    if lines is None:
+        lines = code_view.highlight_file(name, text)
+        cache.set(key, lines, timeout=CACHE_SECONDS)
+    return list(lines)
+
+
+def _notebook(data: bytes, text: str, notes: list[Note]) -> code_view.Rendered:
+    """The notebook rendered, from the cache when these very bytes were rendered before by
+    this renderer (nbconvert takes tens to hundreds of milliseconds a notebook). The cached
+    HTML holds no annotations: they are listed below a notebook, never in it."""
+    cache = caches[RENDERED_FILES]
+    key = _key("notebook", code_view.notebook_renderer(), data)
+    hit = cache.get(key)
+    if hit is not None:
+        html, more_lines = hit
+        return code_view.Rendered(html=html, more_lines=more_lines, unplaced=list(notes))
+    rendered = code_view.render_notebook(text, notes)
+    cache.set(key, (rendered.html, rendered.more_lines), timeout=CACHE_SECONDS)
+    return rendered

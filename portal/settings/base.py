@@ -105,6 +105,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Caches, in each process's memory. rendered_files: notebooks as nbconvert renders them
+# (grading.selectors.feedback), keyed by the file's SHA-256; a bounded number of entries.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "rendered_files": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "rendered-files",
+        "OPTIONS": {"MAX_ENTRIES": env.int("RENDERED_FILES_CACHE_ENTRIES", default=100)},
+    },
+}
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "courses:my_courses"
 LOGOUT_REDIRECT_URL = "login"

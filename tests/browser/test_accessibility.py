@@ -21,6 +21,7 @@ from tests.browser.builders import deep_learning, george, person
 from tests.browser.conftest import log_in
 from tests.factories import AssignmentFactory, CategoryFactory, QuestionFactory, SectionFactory
 from tests.grading.conftest import bundle_zip
+from tests.grading.test_notebook_view import PDF, analysis, png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +33,7 @@ WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "he
 @pytest.fixture
 def course(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
     """A course with a graded, released assignment (its receipt with rubric items, a comment
-    and an annotation), a regrade request, a group assignment, an extension and an
+    and an annotation, a notebook, a PDF and an image), a regrade request, a group assignment, an extension and an
     autograder: every page has something to show."""
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     built = deep_learning(
@@ -76,7 +77,13 @@ def course(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
     submission = submission_create(
         enrollment=student,
         assignment=hw1,
-        files=[(SimpleUploadedFile("hw1.py", b"print('hi')\n"), "hw1.py")],
+        files=[
+            (SimpleUploadedFile("hw1.py", b"print('hi')\n"), "hw1.py"),
+            # A notebook, a PDF and an image: the receipt and the grading view show them.
+            (SimpleUploadedFile("analysis.ipynb", analysis().encode()), "analysis.ipynb"),
+            (SimpleUploadedFile("report.pdf", PDF), "report.pdf"),
+            (SimpleUploadedFile("plot.png", png()), "plot.png"),
+        ],
         received_at=timezone.now(),
     ).submission
     job = grading_services.job_claim(queue="cpu", worker="w", now=timezone.now())

@@ -242,3 +242,54 @@ def test_a_regrade_thread_to_resolution_through_the_rubric(
     expect(student_page.locator("#grade-total")).to_contain_text("8 / 10")
     student_page.screenshot(path=str(shots / "receipt-regrade-changes.png"), full_page=True)
     student_context.close()
+
+
+def test_the_grading_view_shows_a_notebook_a_pdf_and_an_image_and_passes_axe(
+    chromium: Any, live_server: Any, dl: dict[str, Any], shots: Any
+) -> None:
+    """A submission with code, a notebook (markdown, highlighted code, a plot), a PDF and an
+    image: the TA sees them all on the grading view, the PDF in an <object> served as a PDF
+    that the page may frame, the plot and the image loaded, and the page passes axe."""
+    from tests.browser.test_accessibility import WIDTHS, _violations
+    from tests.grading.test_notebook_view import PDF, analysis, png
+
+    other = person("aturing", "Alan", "Turing", section=dl["ug"])
+    submission = submission_create(
+        enrollment=other,
+        assignment=dl["hw1"],
+        files=[
+            (SimpleUploadedFile("model.py", CODE), "model.py"),
+            (SimpleUploadedFile("analysis.ipynb", analysis().encode()), "analysis.ipynb"),
+            (SimpleUploadedFile("report.pdf", PDF), "report.pdf"),
+            (SimpleUploadedFile("plot.png", png()), "plot.png"),
+        ],
+        received_at=timezone.now(),
+    ).submission
+    for width in ("desktop", "phone"):
+        context = chromium.new_context(base_url=live_server.url, viewport=WIDTHS[width])
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        log_in(page, "tahelper")
+        page.goto(f"/courses/cs7643-sp21/assignments/hw1/grade/{submission.pk}/")
+        notebook = page.get_by_role("region", name="analysis.ipynb")
+        expect(notebook.get_by_role("heading", name="Training curves", level=4)).to_be_visible()
+        expect(notebook.locator(".highlight .kn").first).to_have_text("import")
+        plot = notebook.get_by_role("img", name="Output image")
+        expect(plot).to_be_visible()
+        assert plot.evaluate("img => img.complete && img.naturalWidth > 0")
+        image = page.get_by_role("img", name="plot.png, as submitted")
+        expect(image).to_be_visible()
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+        pdf = page.locator("object.file-pdf")
+        expect(pdf).to_be_attached()
+        expect(pdf).to_have_attribute("type", "application/pdf")
+        served = page.request.get(str(pdf.get_attribute("data")))
+        assert served.status == 200
+        assert served.headers["content-type"] == "application/pdf"
+        assert served.headers["x-frame-options"] == "SAMEORIGIN"
+        assert served.body() == PDF
+        expect(page.get_by_role("link", name="Open PDF")).to_be_visible()
+        page.screenshot(path=str(shots / f"grading-view-files-{width}.png"), full_page=True)
+        page.locator("#code").screenshot(path=str(shots / f"grading-view-files-panel-{width}.png"))
+        assert _violations(page) == []
+        context.close()

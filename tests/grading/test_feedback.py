@@ -1,12 +1,11 @@
 """Feedback on the receipt: the rubric items applied, adjustments, comments and line
 annotations, for staff always and for the owner once grades are released; the submitted files
-shown readably (Pygments, notebooks, images inline, PDFs linked, binaries and large files
-skipped), everything escaped; the inline download's headers; a query count flat in the
+shown readably (Pygments, images and PDFs inline, binaries and large files skipped; notebooks
+in test_notebook_view.py), everything escaped; the inline download's headers; a query count flat in the
 annotations."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -151,33 +150,6 @@ def test_highlighting_marks_tokens_and_keeps_line_numbers() -> None:
     assert '<li id="f-L3" class="annotated">' in rendered.html
     assert '<span class="mi">1</span>' in rendered.html
     assert rendered.unplaced == []
-
-
-NOTEBOOK = {
-    "metadata": {"language_info": {"name": "python"}},
-    "cells": [
-        {"cell_type": "markdown", "source": ["# Title <img src=x onerror=alert(1)>\n", "text"]},
-        {
-            "cell_type": "code",
-            "source": ["import numpy as np\n", "print('<b>')"],
-            "outputs": [{"output_type": "stream", "name": "stdout", "text": ["<b>\n"]}],
-        },
-    ],
-}
-
-
-def test_a_notebook_renders_cells_escaped(client: Any, student: Any, hw: Any) -> None:
-    submission = make_submission(student, hw, {"hw.ipynb": json.dumps(NOTEBOOK).encode()})
-    page = receipt(client, student, submission)
-    assert '<div class="notebook">' in page
-    assert "# Title &lt;img src=x onerror=alert(1)&gt;" in page
-    assert '<span class="kn">import</span>' in page
-    assert '<pre class="nb-output">&lt;b&gt;\n</pre>' in page
-    assert "<img src=x" not in page
-
-
-def test_a_broken_notebook_is_shown_as_text() -> None:
-    assert code_view.render_notebook("{not json", [], anchor="f") is None
 
 
 def test_images_pdfs_and_binaries(client: Any, student: Any, hw: Any) -> None:

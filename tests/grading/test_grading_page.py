@@ -10,9 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from courses.models import Enrollment
 from grading.models import Annotation, Grade, GradingLock, RubricItem
 from submissions.models import Submission
 from tests.factories import AssignmentFactory, EnrollmentFactory, QuestionFactory
@@ -145,6 +148,60 @@ def test_the_overviews_queries_do_not_grow_with_the_submissions(
     for _ in range(6):
         make_submission(EnrollmentFactory(section=sections["CS7643"]), hw, {})
     assert count() == few
+
+
+def fill(hw: Any, section: Any, n: int) -> None:
+    """Students of ``section`` with a submission of hw each, up to ``n`` submissions; every
+    other one graded on q1."""
+    have = Submission.objects.filter(assignment=hw).count()
+    users = get_user_model().objects.bulk_create(
+        [get_user_model()(username=f"n{hw.pk}-{i:04d}", password="!") for i in range(have, n)]
+    )
+    Enrollment.objects.bulk_create(
+        [Enrollment(course=hw.course, section=section, user=u, role="student") for u in users]
+    )
+    now = timezone.now()
+    Submission.objects.bulk_create(
+        [
+            Submission(
+                course=hw.course,
+                assignment=hw,
+                student=u,
+                number=1,
+                submitted_at=now,
+                timing="on_time",
+                due_at=hw.due_at,
+                grace_ends_at=hw.due_at,
+            )
+            for u in users
+        ]
+    )
+    Grade.objects.bulk_create(
+        [
+            Grade(assignment=hw, student=u, question="q1", points=Decimal(1))
+            for i, u in enumerate(users)
+            if i % 2
+        ]
+    )
+
+
+def test_next_ungradeds_queries_do_not_grow_with_the_submissions(
+    client: Any, ta: Any, hw: Any, sections: Any
+) -> None:
+    """The POST ``Next ungraded`` of the page, at 20 and at 200 submissions (the API's
+    ``next`` has its own: test_grading_queue.py)."""
+    client.force_login(ta.user)
+    counts = []
+    for n in (20, 200):
+        fill(hw, sections["CS4803"], n)
+        client.post(f"{overview_url(hw)}next/")  # the caller's earlier lock exists both times
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post(f"{overview_url(hw)}next/")
+        assert response.status_code == 302 and "/grade/" in response["Location"]
+        assert response["Location"] != overview_url(hw)  # a submission was handed
+        counts.append(len(ctx.captured_queries))
+    assert Submission.objects.filter(assignment=hw).count() == 200
+    assert counts[0] == counts[1], counts
 
 
 def test_next_ungraded_goes_to_the_submission_and_holds_it(
