@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
@@ -99,6 +100,23 @@ def submission_get(
     raise NotFound("There is no such submission.")
 
 
+def _counting_of(rows: Iterable[dict[str, Any]]) -> set[int]:
+    """The ids of the submissions that count among these rows (``assignment_id``,
+    ``group_id``, ``student_id``, ``number``, ``chosen``, ``id``): per owner (group or
+    student) and assignment, the one staff chose, else the latest."""
+    best: dict[tuple[int, str, int], tuple[bool, int, int]] = {}
+    for r in rows:
+        owner = ("g", r["group_id"]) if r["group_id"] else ("s", r["student_id"])
+        k = (r["assignment_id"], owner[0], owner[1])
+        rank = (r["chosen"], r["number"], r["id"])
+        if k not in best or rank > best[k]:
+            best[k] = rank
+    return {rank[2] for rank in best.values()}
+
+
+_RANKED = ("assignment_id", "group_id", "student_id", "number", "chosen", "id")
+
+
 def counting_ids(*, submissions: list[Submission]) -> set[int]:
     """Of these submissions, the ids of those that count: per owner (group or student) and
     assignment, the one staff chose, else the latest. One query whatever the number."""
@@ -109,15 +127,19 @@ def counting_ids(*, submissions: list[Submission]) -> set[int]:
         Q(student_id__in={s.student_id for s in submissions}, group__isnull=True)
         | Q(group_id__in={s.group_id for s in submissions if s.group_id})
     )
-    rows = owners.values("assignment_id", "group_id", "student_id", "number", "chosen", "id")
-    best: dict[tuple[int, str, int], tuple[bool, int, int]] = {}
-    for r in rows:
-        owner = ("g", r["group_id"]) if r["group_id"] else ("s", r["student_id"])
-        k = (r["assignment_id"], owner[0], owner[1])
-        rank = (r["chosen"], r["number"], r["id"])
-        if k not in best or rank > best[k]:
-            best[k] = rank
-    return {rank[2] for rank in best.values()}
+    return _counting_of(owners.values(*_RANKED))
+
+
+def counting_owners(*, assignment_id: int) -> dict[int, tuple[int, str]]:
+    """Every submission of the assignment that counts: per submitting student id, the
+    submission's id and the student's username. The same rule as :func:`counting_ids`, read
+    for the whole assignment at once (no list of ids sent to the database): for staff
+    queues over thousands of submissions. One query."""
+    rows = list(
+        Submission.objects.filter(assignment_id=assignment_id).values(*_RANKED, "student__username")
+    )
+    counting = _counting_of(rows)
+    return {r["student_id"]: (r["id"], r["student__username"]) for r in rows if r["id"] in counting}
 
 
 def _best(rows: Iterable[Submission]) -> Submission | None:
@@ -163,12 +185,13 @@ def upload_limits_for(*, assignment: Assignment) -> UploadLimits:
     return UploadLimits(max_file_bytes=mb * MB, max_total_bytes=4 * mb * MB)
 
 
-def section_codes(*, enrollment: Enrollment, user_ids: Iterable[int]) -> dict[int, str]:
-    """Per user id, the code of their section in the caller's course: for staff lists, so
-    staff only (others get an empty map). One query."""
+def section_codes(*, enrollment: Enrollment, user_ids: Iterable[int] | None) -> dict[int, str]:
+    """Per user id (None: everyone in the course), the code of their section in the
+    caller's course: for staff lists, so staff only (others get an empty map). One
+    query."""
     if enrollment.role not in STAFF_ROLES:
         return {}
-    rows = Enrollment.objects.filter(
-        course_id=enrollment.course_id, user_id__in=set(user_ids), section__isnull=False
-    ).values_list("user_id", "section__code")
-    return dict(rows)
+    rows = Enrollment.objects.filter(course_id=enrollment.course_id, section__isnull=False)
+    if user_ids is not None:
+        rows = rows.filter(user_id__in=set(user_ids))
+    return dict(rows.values_list("user_id", "section__code"))

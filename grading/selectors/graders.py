@@ -17,8 +17,7 @@ from grading.errors import InvalidField
 from grading.models import Grade, GraderAssignment, GradingLock
 from grading.selectors.grades import question_specs, question_titles, staff_check
 from portal.errors import NotFound
-from submissions.models import Submission
-from submissions.selectors import counting_ids, section_codes
+from submissions.selectors import counting_owners, section_codes
 
 
 def _assignment_check(enrollment: Enrollment, assignment: Assignment) -> None:
@@ -108,38 +107,35 @@ def queue_rows(
 ) -> list[QueueRow]:
     """The counting submissions in the scope, by student (username, or pseudonym where the
     caller sees the assignment anonymously: ``courses.anonymity``), each with its
-    questions' grades and live locks. Five queries however many submissions."""
+    questions' grades and live locks. Five queries however many submissions, none of them
+    carrying a list of ids."""
     names = student_names(enrollment=enrollment, assignment=assignment)
-    submissions = list(
-        Submission.objects.filter(assignment=assignment)
-        .select_related("student")
-        .only("id", "assignment_id", "group_id", "student_id", "student__username")
-    )
-    counting = counting_ids(submissions=submissions)
-    owners = {s.student_id for s in submissions if s.pk in counting}
-    sections = section_codes(enrollment=enrollment, user_ids=owners)
+    counting = counting_owners(assignment_id=assignment.pk)
+    sections = section_codes(enrollment=enrollment, user_ids=None)
     rows = {
-        s.student_id: QueueRow(
-            submission=s.pk,
-            student_id=s.student_id,
-            student=names.of_id(s.student_id, s.student.username),
-            section=sections.get(s.student_id),
+        student_id: QueueRow(
+            submission=submission_id,
+            student_id=student_id,
+            student=names.of_id(student_id, username),
+            section=sections.get(student_id),
             questions={q: QueueQuestion(graded=False, points=None) for q in scope.questions},
         )
-        for s in submissions
-        if s.pk in counting
-        and (scope.sections is None or sections.get(s.student_id) in scope.sections)
+        for student_id, (submission_id, username) in counting.items()
+        if scope.sections is None or sections.get(student_id) in scope.sections
     }
-    grades = Grade.objects.filter(
-        assignment=assignment, student_id__in=list(rows), question__in=scope.questions
-    ).values_list("student_id", "question", "points")
+    # Read for the whole assignment (no list of students sent): rows not shown are skipped.
+    grades = Grade.objects.filter(assignment=assignment, question__in=scope.questions).values_list(
+        "student_id", "question", "points"
+    )
     for student_id, question, points in grades:
-        rows[student_id].questions[question] = QueueQuestion(points is not None, points)
-    locks = GradingLock.objects.filter(
-        assignment=assignment, student_id__in=list(rows), expires_at__gt=now
-    ).values_list("student_id", "question", "grader__username")
+        if student_id in rows:
+            rows[student_id].questions[question] = QueueQuestion(points is not None, points)
+    locks = GradingLock.objects.filter(assignment=assignment, expires_at__gt=now).values_list(
+        "student_id", "question", "grader__username"
+    )
     for student_id, question, grader in locks:
-        rows[student_id].locks.append((question, grader))
+        if student_id in rows:
+            rows[student_id].locks.append((question, grader))
     return sorted(rows.values(), key=lambda r: r.student)
 
 
