@@ -30,6 +30,7 @@ def graders(request: HttpRequest, course_slug: str, assignment_slug: str) -> Htt
     enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
     course = enrollment.course
     staff = list(course_selectors.course_staff(course=course))
+    titles = selectors.question_titles(assignments=[assignment])
     return render(
         request,
         "grading/graders.html",
@@ -41,7 +42,11 @@ def graders(request: HttpRequest, course_slug: str, assignment_slug: str) -> Htt
             "staff": staff,
             "tas": [e for e in staff if e.role == "ta"],
             "sections": sorted(s.code for s in course.sections.all()),
-            "questions": [q for q in selectors.question_specs(assignment) if q.slug],
+            "questions": [
+                (q.slug, titles.get((assignment.pk, q.slug), q.slug))
+                for q in selectors.question_specs(assignment)
+                if q.slug
+            ],
         },
     )
 
