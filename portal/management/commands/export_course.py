@@ -29,7 +29,9 @@ class Command(BaseCommand):
             help="write the TOML to FILE (bundle paths relative to its folder), not stdout",
         )
 
-    def handle(self, *args: Any, slug: str, output: Path | None = None, **options: Any) -> None:
+    def handle(
+        self, *args: Any, slug: str, output: Path | str | None = None, **options: Any
+    ) -> None:
         course = Course.objects.filter(slug=slug).first()
         if course is None:
             known = ", ".join(Course.objects.values_list("slug", flat=True)) or "none"
@@ -37,6 +39,7 @@ class Command(BaseCommand):
         if output is None:
             self.stdout.write(course_export(course=course), ending="")
             return
+        output = Path(output)  # a str from call_command
         text = course_export(course=course, base_dir=output.resolve().parent)
         try:
             output.write_text(text, encoding="utf-8")
