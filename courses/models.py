@@ -60,6 +60,13 @@ class Course(models.Model):
     waitlisted_may_submit = models.JSONField(null=True, blank=True)
     # Whether a project group may mix undergraduate and graduate students.
     groups_mix_levels = models.BooleanField(default=False)
+    # What the last load_course wrote: the course as export_course gave it right after that
+    # load, the file it came from, and when. A later load compares the course's export with
+    # ``loaded_toml``: a difference is a change made in the portal since (see
+    # ``courses.services.course_load``). Empty: never loaded from a file.
+    loaded_toml = models.TextField(blank=True, default="")
+    loaded_from = models.CharField(max_length=1000, blank=True, default="")
+    loaded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["slug"]

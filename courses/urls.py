@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.my_courses, name="my_courses"),
     path("accounts/profile/", views.profile, name="profile"),
     path("courses/<slug:course_slug>/", views.course_detail, name="course_detail"),
+    path("courses/<slug:course_slug>/export.toml", views.course_export, name="course_export"),
     path(
         "courses/<slug:course_slug>/assignments/",
         views.assignment_list,

@@ -49,6 +49,22 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD"])
+def course_export(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """The course as its TOML config, the same text as ``manage.py export_course`` (instructor;
+    others 404)."""
+    enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
+    if enrollment.role != Role.INSTRUCTOR:
+        raise NotFound("Only the course's instructors can download its config.")
+    course = enrollment.course
+    response = HttpResponse(
+        services.course_export(course=course), content_type="application/toml; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{course.slug}.toml"'
+    return response
+
+
+@login_required
 def assignment_list(request: HttpRequest, course_slug: str) -> HttpResponse:
     enrollment = selectors.enrollment_get(user=request.user, course_slug=course_slug)
     now = timezone.now()

@@ -6,7 +6,10 @@ refusing, none of it. A run that finds nothing to change writes nothing at all.
 
 One module per domain; callers import from here:
 
-- ``course_load``: ``course_load``, its :class:`LoadReport`, :class:`CourseConfigRefused`
+- ``course_load``: ``course_load``, its :class:`LoadReport`, :class:`CourseConfigRefused`,
+  :class:`CourseChangedInPortal` (the course was changed in the portal since its last load)
+- ``course_export``: ``course_export``, the course as its TOML (a read: the reverse of
+  ``course_load``, which records it at each load)
 - ``roster``: ``roster_import``, its :class:`RosterReport`; ``roster_file``: reading and
   checking the CSV (``ROSTER_COLUMNS``, :class:`RosterRefused`)
 - ``staff``: the admin's staff groups (``staff_groups_ensure``) and letting staff in
@@ -17,7 +20,13 @@ One module per domain; callers import from here:
 """
 
 from courses.services.anonymity import assignment_names_reveal
-from courses.services.course_load import CourseConfigRefused, LoadReport, course_load
+from courses.services.course_export import course_export
+from courses.services.course_load import (
+    CourseChangedInPortal,
+    CourseConfigRefused,
+    LoadReport,
+    course_load,
+)
 from courses.services.extensions import extension_grant, extension_revoke
 from courses.services.groups import (
     JOIN_CODE_ALPHABET,
@@ -43,11 +52,13 @@ __all__ = [
     "STAFF_GROUPS",
     "STAFF_GROUP_PERMISSIONS",
     "AlreadyInGroup",
+    "CourseChangedInPortal",
     "CourseConfigRefused",
     "LoadReport",
     "RosterRefused",
     "RosterReport",
     "assignment_names_reveal",
+    "course_export",
     "course_load",
     "extension_grant",
     "extension_revoke",

@@ -8,6 +8,7 @@ step counts into one :class:`_Tally`, which also notes the assignments whose sco
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,11 +17,15 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils import timezone
 
 from courses import config as course_config
+from courses import deadlines
 from courses.hooks import assignments_changed
 from courses.models import Assignment, Category, Course, Question, Section
+from courses.services.course_export import course_export
 from courses.services.reporting import FileRefused, plural
+from portal.errors import ApplicationError
 
 M = TypeVar("M", bound=models.Model)
 
@@ -97,19 +102,71 @@ class _Rows:
 _CONFIG_MODELS = frozenset(m._meta.label for m in (Section, Category, Assignment, Question))
 
 
-def course_load(*, path: Path) -> LoadReport:
+class CourseChangedInPortal(ApplicationError):
+    """The course was changed in the portal since its last load: loading the file would undo
+    those changes. ``diff`` is a unified diff of the course's export, as recorded at that load
+    (``---``) against the course now (``+++``): the lines with ``+`` are what the portal
+    changed."""
+
+    code = "course_changed_in_portal"
+    status = 409
+
+    def __init__(self, *, course: Course, current: str) -> None:
+        self.diff = "".join(
+            difflib.unified_diff(
+                course.loaded_toml.splitlines(keepends=True),
+                current.splitlines(keepends=True),
+                fromfile=f"{course.slug} as loaded from {course.loaded_from}",
+                tofile=f"{course.slug} as the portal holds it now",
+            )
+        )
+        when = (
+            "an unknown date"
+            if course.loaded_at is None
+            else f"{course.loaded_at.astimezone(deadlines.zone(course.timezone)):%Y-%m-%d %H:%M %Z}"
+        )
+        super().__init__(
+            f"Course {course.slug} was changed in the portal since its last load on {when}; "
+            f"export it with export_course, merge, or rerun with --force to overwrite."
+        )
+
+
+def course_load(*, path: Path, force: bool = False) -> LoadReport:
     """Creates or updates the course described by the config file at ``path``.
 
     Rows are matched by their keys (course slug, section code, category and assignment slug,
     question slug within its assignment) and saved only where a value differs. Rows the file no
     longer lists are deleted, unless something else still refers to them: then the whole load
-    is refused, naming them, and nothing is written."""
+    is refused, naming them, and nothing is written.
+
+    The course's export is recorded at each load (``Course.loaded_toml``, written only where it
+    differs). Over a course whose export no longer matches that record, changed in the portal
+    since, the load is refused with :class:`CourseChangedInPortal` unless ``force``."""
     try:
         cfg = course_config.read_config(path)
     except course_config.ConfigError as exc:
         raise CourseConfigRefused(exc.problems) from None
     with transaction.atomic():
-        return _course_write(cfg)
+        before = Course.objects.select_for_update().filter(slug=cfg.course.slug).first()
+        if before is not None and before.loaded_toml and not force:
+            current = course_export(course=before)
+            if current != before.loaded_toml:
+                raise CourseChangedInPortal(course=before, current=current)
+        report = _course_write(cfg)
+        _load_record(slug=report.course_slug, path=path)
+        return report
+
+
+def _load_record(*, slug: str, path: Path) -> None:
+    """Records the course as this load left it, where the record differs: nothing is written
+    by a load that changes nothing (``loaded_at`` is the last load that wrote)."""
+    course = Course.objects.get(slug=slug)
+    source = path.resolve()
+    text = course_export(course=course, base_dir=source.parent)
+    if (text, str(source)) != (course.loaded_toml, course.loaded_from):
+        Course.objects.filter(pk=course.pk).update(
+            loaded_toml=text, loaded_from=str(source), loaded_at=timezone.now()
+        )
 
 
 def _course_write(cfg: course_config.CourseConfig) -> LoadReport:

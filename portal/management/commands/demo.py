@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from courses.models import Assignment, Enrollment
+from portal.management.commands.load_course import CourseChangedError
 from submissions.models import Submission
 from submissions.services import submission_create
 
@@ -73,7 +74,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("load_course", str(DEMO_DIR / "cs7643-sp21.toml"))
+        try:
+            call_command("load_course", str(DEMO_DIR / "cs7643-sp21.toml"))
+        except CourseChangedError:
+            # Changed in the portal since: a demo run again keeps what was changed there.
+            self.stdout.write(
+                "The demo course was changed in the portal since it was loaded; keeping those "
+                "changes (`manage.py load_course --force demo/cs7643-sp21.toml` resets it)."
+            )
         call_command("import_roster", DEMO_COURSE, str(DEMO_DIR / "roster.csv"))
         user_model = get_user_model()
         for user in user_model.objects.filter(enrollments__course__slug=DEMO_COURSE):

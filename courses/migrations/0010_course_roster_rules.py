@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courses', '0008_enrollment_head_ta'),
+        ('courses', '0009_course_loaded_toml'),
     ]
 
     operations = [
