@@ -138,6 +138,7 @@ SPECTACULAR_SETTINGS = {
         "AutogradeStatus": "grading.apis.autograde.AUTOGRADE_STATUSES",
         "TestStatus": "grading.apis.autograde.TEST_STATUSES",
         "RegradeStatus": "grading.apis.regrades.REGRADE_STATUSES",
+        "SimilarityStatus": "grading.apis.similarity.SIMILARITY_STATUSES",
     },
 }
 
