@@ -112,9 +112,15 @@ def _texts(submission_id: int, names: set[str]) -> dict[str, str]:
 
 
 def _lines(text: str, slices: list[list[int]]) -> list[tuple[int, int]]:
-    return [
-        (similarity.line_of(text, s), similarity.line_of(text, max(s, e - 1))) for s, e in slices
-    ]
+    """The line ranges of the slices, those that touch joined."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(slices):
+        first, last = similarity.line_of(text, s), similarity.line_of(text, max(s, e - 1))
+        if out and first <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], last))
+        else:
+            out.append((first, last))
+    return out
 
 
 def similarity_pair_get(
