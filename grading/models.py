@@ -491,7 +491,7 @@ class SimilarityPair(models.Model):
     mean of the two directional ratios (``similarity_a``: the share of a's code found in
     b's, and the other way round); ``regions`` the matching character slices per pair of
     files, for the side-by-side view: ``[{"file_a", "file_b", "a": [[start, end], …],
-    "b": [[start, end], …]}]``. Student a is the one of the smaller user id."""
+    "b": [[start, end], …]}]``. Submission a is the earlier made (the smaller id)."""
 
     similarity_check = models.ForeignKey(
         SimilarityCheck, on_delete=models.CASCADE, related_name="pairs"

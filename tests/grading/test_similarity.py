@@ -260,9 +260,7 @@ def test_a_check_whose_worker_died_is_failed_and_replaced(world):
     first, _ = similarity_check_start(by=world["ta"], assignment=world["assignment"], now=now)
     SimilarityCheck.objects.filter(pk=first.pk).update(status="running", started_at=now)
     later = now + timedelta(seconds=settings.GRADING_TASK_TIME_LIMIT + 1)
-    _, created = similarity_check_start(
-        by=world["ta"], assignment=world["assignment"], now=later
-    )
+    _, created = similarity_check_start(by=world["ta"], assignment=world["assignment"], now=later)
     first.refresh_from_db()
     assert created and first.status == "failed" and "worker stopped" in first.error
 
