@@ -188,6 +188,9 @@ class Assignment(models.Model):
     autograder_queue = models.CharField(max_length=8, choices=Queue.choices, default=Queue.CPU)
     autograder_timeout_s = models.PositiveIntegerField(default=600)
     autograder_memory_mb = models.PositiveIntegerField(default=768)
+    # Similarity checks: the resolved path of the starter-code folder left out of them
+    # (``similarity = { starter = "folder" }``); read when staff start a check.
+    similarity_starter = models.CharField(max_length=500, blank=True, default="")
     # Anonymous grading: TAs see a pseudonym per student instead of their name, until the
     # instructor reveals the names (``names_revealed_at`` set; cleared to hide them again).
     # The rule is ``courses.selectors.names_hidden``.

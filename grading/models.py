@@ -437,3 +437,96 @@ class GradingLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grader} holds {self.student} on {self.assignment}/{self.question}"
+
+
+class SimilarityCheck(models.Model):
+    """A similarity (plagiarism) check of an assignment's counting submissions, started by
+    staff and run by a CPU worker (``grading.tasks.similarity_check``): queued, running,
+    then done or failed (``error`` says why). ``starter`` is the starter code left out, as
+    it was when the check started (``{name: text}``)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="similarity_checks"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    worker = models.CharField(max_length=200, blank=True, default="")
+    # How many counting submissions (one per student, or per group) were compared.
+    submissions = models.PositiveIntegerField(default=0)
+    starter = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["assignment", "-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="similarity_check_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["assignment"],
+                condition=Q(status__in=["queued", "running"]),
+                name="one_active_similarity_check",
+            ),
+        ]
+        indexes = [models.Index(fields=["assignment", "-created_at"], name="similarity_latest")]
+
+    def __str__(self) -> str:
+        return f"similarity check {self.pk} ({self.status}) of {self.assignment}"
+
+
+class SimilarityPair(models.Model):
+    """Two counting submissions of a check that share code: ``similarity`` (0 to 1) is the
+    mean of the two directional ratios (``similarity_a``: the share of a's code found in
+    b's, and the other way round); ``regions`` the matching character slices per pair of
+    files, for the side-by-side view: ``[{"file_a", "file_b", "a": [[start, end], …],
+    "b": [[start, end], …]}]``. Submission a is the earlier made (the smaller id)."""
+
+    similarity_check = models.ForeignKey(
+        SimilarityCheck, on_delete=models.CASCADE, related_name="pairs"
+    )
+    submission_a = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    submission_b = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    student_a = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    student_b = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    similarity = models.FloatField()
+    similarity_a = models.FloatField()
+    similarity_b = models.FloatField()
+    declared_collaborators = models.BooleanField(default=False)
+    regions = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["similarity_check", "-similarity", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["similarity_check", "submission_a", "submission_b"],
+                name="similarity_pair_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(similarity__gte=0, similarity__lte=1)
+                & Q(similarity_a__gte=0, similarity_a__lte=1)
+                & Q(similarity_b__gte=0, similarity_b__lte=1),
+                name="similarity_0_1",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["similarity_check", "-similarity"], name="similarity_pair_rank")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_a_id} ~ {self.submission_b_id}: {self.similarity:.2f}"

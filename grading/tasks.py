@@ -41,6 +41,15 @@ def sweep() -> dict[str, int]:
     return jobs_sweep()
 
 
+@shared_task(name="grading.similarity_check", acks_late=True, ignore_result=True)
+def similarity_check(check_id: int) -> str:
+    """Runs a similarity check staff started (see grading.services.similarity), on the CPU
+    queue."""
+    from grading.services import similarity_check_run
+
+    return similarity_check_run(check_id=check_id, worker=worker_name(), now=timezone.now())
+
+
 # --- email notifications (grading.notifications) ---------------------------------------------
 
 # An SMTP failure (smtplib's errors are OSErrors) retries with a growing pause.

@@ -79,6 +79,21 @@ urlpatterns = [
         name="head_tas_set",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/similarity/",
+        views.similarity,
+        name="similarity",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/similarity/start/",
+        views.similarity_start,
+        name="similarity_start",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/similarity/<int:pair_id>/",
+        views.similarity_pair,
+        name="similarity_pair",
+    ),
+    path(
         "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grade/reveal-names/",
         views.names_reveal,
         name="names_reveal",

@@ -161,6 +161,11 @@ urlpatterns = [
         name="api-grading-queue-next",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/similarity/",
+        grading_apis.SimilarityApi.as_view(),
+        name="api-similarity",
+    ),
+    path(
         "submissions/<int:submission_id>/evaluation/",
         grading_apis.EvaluationApi.as_view(),
         name="api-submission-evaluation",

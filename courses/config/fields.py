@@ -144,6 +144,24 @@ def _bundle(value: str, info: ValidationInfo) -> str:
     return str(path)
 
 
+def _starter(value: str, info: ValidationInfo) -> str:
+    """The starter code's absolute path: a folder, relative to the config file's folder."""
+    base_dir: Path | None = (info.context or {}).get("base_dir")
+    if base_dir is None:
+        return value
+    if not value or Path(value).is_absolute():
+        raise PydanticCustomError(
+            "starter",
+            "must be a folder relative to the config file's folder, not {value}",
+            {"value": repr(value)},
+        )
+    path = (base_dir / value).resolve()
+    if not path.is_dir():
+        problem = "is not a folder" if path.exists() else "does not exist"
+        raise PydanticCustomError("starter", "{path} " + problem, {"path": str(path)})
+    return str(path)
+
+
 Slug = Annotated[str, Field(strict=True), AfterValidator(_slug)]
 Code = Annotated[str, Field(strict=True), AfterValidator(_code)]
 Url = Annotated[str, Field(strict=True), AfterValidator(check_url)]
@@ -160,4 +178,5 @@ Instant = Annotated[datetime, BeforeValidator(_instant)]
 Timezone = Annotated[str, Field(strict=True), AfterValidator(_timezone)]
 GroupSize = Annotated[tuple[int, int], BeforeValidator(_group_size)]
 BundlePath = Annotated[str, Field(strict=True), AfterValidator(_bundle)]
+StarterPath = Annotated[str, Field(strict=True), AfterValidator(_starter)]
 Requirement = Literal["required", "extra_credit", "not_offered"]

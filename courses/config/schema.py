@@ -26,6 +26,7 @@ from courses.config.fields import (
     PositiveCount,
     Requirement,
     Slug,
+    StarterPath,
     TestGlobs,
     Text,
     Timezone,
@@ -98,6 +99,13 @@ class AutograderConfig(_Table):
     memory_mb: PositiveCount = 768
 
 
+class SimilarityConfig(_Table):
+    """Similarity checks: ``starter`` is the folder of code handed out to every student,
+    left out of the comparison (see ``grading.similarity``)."""
+
+    starter: StarterPath
+
+
 class QuestionConfig(_Table):
     """A question: its ``tests`` are fnmatch globs on the names of the autograder's tests whose
     scores feed it (none: staff grade it). See ``grading.scoring``."""
@@ -128,6 +136,7 @@ class AssignmentConfig(_Table):
     # Our extension: the largest file a student may upload, in MB.
     max_upload_mb: Annotated[int, Field(strict=True, ge=1, le=2048)] = 50
     autograder: AutograderConfig | None = None
+    similarity: SimilarityConfig | None = None
     questions: list[QuestionConfig] = Field(default_factory=list)
 
     @property

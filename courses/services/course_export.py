@@ -101,6 +101,9 @@ def _assignment(a: Assignment, tz: ZoneInfo, base_dir: Path | None) -> dict[str,
             if a.autograder_bundle
             else None
         ),
+        "similarity": (
+            {"starter": _bundle(a.similarity_starter, base_dir)} if a.similarity_starter else None
+        ),
         "questions": [
             {
                 "slug": q.slug,

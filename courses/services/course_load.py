@@ -293,6 +293,7 @@ def _assignment_upsert(
             "autograder_queue": grader.queue,
             "autograder_timeout_s": grader.timeout_s,
             "autograder_memory_mb": grader.memory_mb,
+            "similarity_starter": item.similarity.starter if item.similarity else "",
         },
         tally,
     )

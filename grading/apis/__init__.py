@@ -1,7 +1,7 @@
 """The grading part of /api/v1/: staff re-runs, the queue, autograder uploads (``jobs``);
 grades, their release and the gradebook (``grades``); regrade requests, their threads and
 their assignment (``regrades``); rubrics and evaluations (``rubrics``); graders' shares and
-the grading queue (``graders``); and
+the grading queue (``graders``); similarity checks (``similarity``); and
 the autograder's fields of the API's submission (``autograde``)."""
 
 from grading.apis.gradebook import GradebookApi, ResultAcceptApi, ResultsToReviewApi
@@ -24,6 +24,7 @@ from grading.apis.regrades import (
     RegradeRequestResolveApi,
 )
 from grading.apis.rubrics import EvaluationApi, RubricApi, RubricItemApi
+from grading.apis.similarity import SimilarityApi
 
 __all__ = [
     "MESSAGE_MAX",
@@ -51,5 +52,6 @@ __all__ = [
     "ResultsToReviewApi",
     "RubricApi",
     "RubricItemApi",
+    "SimilarityApi",
     "SubmissionRerunApi",
 ]

@@ -13,6 +13,7 @@ inside, split by domain:
 - ``review``: results awaiting review, the autograder's maxima against the questions';
 - ``rubrics``: rubric items and a submission's evaluation;
 - ``graders``: graders' shares of an assignment, the grading queue;
+- ``similarity``: similarity checks, their pairs, one pair side by side;
 - ``feedback``: the receipt's feedback (items, comments) and its files rendered readably.
 
 Callers import from ``grading.selectors``; the names they use are re-exported here."""
@@ -88,6 +89,13 @@ from grading.selectors.rubrics import (
     rubric_item_get,
     rubric_list,
 )
+from grading.selectors.similarity import (
+    CheckView,
+    PairRow,
+    PairView,
+    similarity_latest,
+    similarity_pair_get,
+)
 from grading.selectors.staff_gradebook import (
     GradebookPage,
     current_points,
@@ -99,11 +107,14 @@ __all__ = [
     "DURATION_SAMPLE",
     "WORKERS_SEEN_WITHIN",
     "AssignmentScore",
+    "CheckView",
     "EvaluationView",
     "FileView",
     "GradeCell",
     "GradebookPage",
     "GradingQueue",
+    "PairRow",
+    "PairView",
     "QuestionCell",
     "QuestionFeedback",
     "QuestionView",
@@ -154,6 +165,8 @@ __all__ = [
     "rubric_item_get",
     "rubric_list",
     "setups",
+    "similarity_latest",
+    "similarity_pair_get",
     "student_grades",
     "student_points",
     "submission_feedback",

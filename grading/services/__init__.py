@@ -10,7 +10,8 @@
 - ``regrades``: regrade requests, asked and resolved;
 - ``regrade_messages``: regrade threads (messages on an open request) and assigning a
   request to a grader;
-- ``graders``: graders' shares of an assignment, taking the next submission to grade.
+- ``graders``: graders' shares of an assignment, taking the next submission to grade;
+- ``similarity``: similarity checks, started by staff and run by a CPU worker.
 
 Callers import from ``grading.services``; the names they use are re-exported here. The jobs
 send every wake-up through ``grading.services.publish``, so replacing that one name here
@@ -59,6 +60,7 @@ from grading.services.rubrics import (
     rubric_item_delete,
     rubric_item_update,
 )
+from grading.services.similarity import similarity_check_run, similarity_check_start
 
 __all__ = [
     "HEARTBEAT_SECONDS",
@@ -101,4 +103,6 @@ __all__ = [
     "rubric_item_create",
     "rubric_item_delete",
     "rubric_item_update",
+    "similarity_check_run",
+    "similarity_check_start",
 ]

@@ -1,5 +1,6 @@
 """The grading pages, split by domain: autograding (``jobs``), grades (``grades``), regrade
-requests (``regrades``) and the TA's grading pages (``grading_page``). Thin, over grading's
+requests (``regrades``), the TA's grading pages (``grading_page``) and similarity checks
+(``similarity``). Thin, over grading's
 services and selectors; a refusal shows the service's message."""
 
 from grading.views.graders_page import grader_assign, grader_remove, graders, head_tas_set
@@ -22,6 +23,7 @@ from grading.views.grading_page import (
 )
 from grading.views.jobs import assignment_rerun, bundle_upload, job_rerun, job_status, queue
 from grading.views.regrades import regrade_queue, regrade_request_create, regrade_request_resolve
+from grading.views.similarity import similarity, similarity_pair, similarity_start
 
 __all__ = [
     "annotation_add",
@@ -49,4 +51,7 @@ __all__ = [
     "regrade_request_resolve",
     "result_accept",
     "rubric_item_add",
+    "similarity",
+    "similarity_pair",
+    "similarity_start",
 ]

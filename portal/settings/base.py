@@ -149,6 +149,7 @@ SPECTACULAR_SETTINGS = {
         "AutogradeStatus": "grading.apis.autograde.AUTOGRADE_STATUSES",
         "TestStatus": "grading.apis.autograde.TEST_STATUSES",
         "RegradeStatus": "grading.apis.regrades.REGRADE_STATUSES",
+        "SimilarityStatus": "grading.apis.similarity.SIMILARITY_STATUSES",
     },
 }
 
@@ -166,10 +167,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # The workers consume the grading queues only (docker-compose.yml); the emails, short, ride
-# on the CPU one.
+# on the CPU one, and so do similarity checks.
 CELERY_TASK_ROUTES = {
     "grading.sweep": {"queue": "grading.cpu"},
     "grading.notify_*": {"queue": "grading.cpu"},
+    "grading.similarity_check": {"queue": "grading.cpu"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {

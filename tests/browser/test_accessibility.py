@@ -15,12 +15,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from grading import services as grading_services
+from grading import tasks as grading_tasks
+from grading.models import SimilarityCheck
 from grading.services.rubrics import AnnotationInput, QuestionEvaluation
 from submissions.services import submission_create
 from tests.browser.builders import deep_learning, george, person
 from tests.browser.conftest import log_in
 from tests.factories import AssignmentFactory, CategoryFactory, QuestionFactory, SectionFactory
 from tests.grading.conftest import bundle_zip
+from tests.grading.similarity_sources import INDEPENDENT, ORIGINAL, RENAMED
 from tests.grading.test_notebook_view import PDF, analysis, png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -130,9 +133,23 @@ def course(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
         questions={"q1": QuestionEvaluation(rubric_items=[item.pk], adjustment=Decimal(2))},
         now=timezone.now(),
     )
+    # A similarity check of HW1, done: a disguised copy, an independent solution.
+    for name, text in (("ada", ORIGINAL), ("bob", RENAMED), ("cy", INDEPENDENT)):
+        submission_create(
+            enrollment=person(name, name.title(), "Student", section=built.ug),
+            assignment=hw1,
+            files=[(SimpleUploadedFile("matrix.py", text.encode()), "matrix.py")],
+            collaborators=["ada"] if name == "bob" else [],
+            received_at=timezone.now(),
+        )
+    check = SimilarityCheck.objects.create(
+        assignment=hw1, created_at=timezone.now(), requested_by=instructor.user
+    )
+    assert grading_tasks.similarity_check(check.pk) == "done"
     return {
         "slug": built.course.slug,
         "submission": submission.pk,
+        "pair": check.pairs.first().pk,
         "student": student,
         "ta": ta,
         "instructor": instructor,
@@ -160,6 +177,8 @@ def _pages(c: dict[str, Any]) -> dict[str, list[str]]:
         f"{course}/assignments/hw1/grade/",
         f"{course}/assignments/hw1/graders/",
         f"{course}/assignments/hw1/grade/{c['submission']}/",
+        f"{course}/assignments/hw1/similarity/",
+        f"{course}/assignments/hw1/similarity/{c['pair']}/",
     ]
     return {"gburdell": common, "tahelper": common + staff, "zkira": common + staff}
 

@@ -584,3 +584,23 @@ def test_the_download_makes_the_same_queries_however_many_rows(
     add(20)
     with django_assert_max_num_queries(10):
         assert client.get(export_url(course.slug)).status_code == 200
+
+
+def test_the_course_rules_and_a_similarity_starter_round_trip(workdir: Path) -> None:
+    """The keys other features added (roster rules, the similarity starter) are exported."""
+    (workdir / "starter" / "hw1").mkdir(parents=True)
+    text = (workdir / "cs7643.toml").read_text()
+    text = text.replace(
+        "regrade_days = 7\n",
+        'regrade_days = 7\nwaitlisted_may_submit = ["ps0"]\ngroups_mix_levels = true\n',
+        1,
+    )
+    grader = 'autograder = { bundle = "autograders/hw1"'
+    assert grader in text
+    text = text.replace(grader, 'similarity = { starter = "starter/hw1" }\n' + grader, 1)
+    path = workdir / "rules.toml"
+    path.write_text(text)
+    exported = assert_round_trip(path)
+    assert 'waitlisted_may_submit = ["ps0"]\n' in exported
+    assert "groups_mix_levels = true\n" in exported
+    assert 'similarity = {starter = "starter/hw1"}' in exported

@@ -900,3 +900,49 @@ def test_command_refuses_a_bad_file_with_a_nonzero_exit(workdir: Path) -> None:
         "categories: the weights of the non-bonus categories sum to 41, not 100",
     ]
     assert Course.objects.count() == 0
+
+
+HW1_GRADER = 'autograder = { bundle = "autograders/hw1", queue = "gpu"'
+
+
+def test_a_similarity_starter_folder_is_stored_resolved(workdir: Path) -> None:
+    (workdir / "starter" / "hw1").mkdir(parents=True)
+    edited = edit((HW1_GRADER, 'similarity = { starter = "starter/hw1" }\n' + HW1_GRADER))
+
+    course_load(path=write(workdir, edited))
+
+    hw1 = Assignment.objects.get(slug="hw1")
+    assert hw1.similarity_starter == str((workdir / "starter" / "hw1").resolve())
+    assert Assignment.objects.get(slug="hw2").similarity_starter == ""
+    # Taken out of the file: no starter any more.
+    course_load(path=write(workdir, GOOD_TEXT))
+    assert Assignment.objects.get(slug="hw1").similarity_starter == ""
+
+
+@pytest.mark.parametrize(
+    ("starter", "problem"),
+    [
+        ('"missing"', "{root}/missing does not exist"),
+        ('"notes.txt"', "{root}/notes.txt is not a folder"),
+        ('"/etc"', "must be a folder relative to the config file's folder, not '/etc'"),
+        ("7", "must be a string, not 7"),
+    ],
+)
+def test_a_similarity_starter_must_be_a_folder(workdir: Path, starter: str, problem: str) -> None:
+    (workdir / "notes.txt").write_text("hi")
+    edited = edit((HW1_GRADER, f"similarity = {{ starter = {starter} }}\n" + HW1_GRADER))
+
+    problems = problems_of(write(workdir, edited))
+
+    assert problems == [
+        "assignments[hw1].similarity.starter: " + problem.format(root=workdir.resolve())
+    ]
+
+
+def test_a_similarity_table_allows_only_starter(workdir: Path) -> None:
+    (workdir / "starter").mkdir()
+    edited = edit((HW1_GRADER, 'similarity = { starter = "starter", k = 5 }\n' + HW1_GRADER))
+
+    problems = problems_of(write(workdir, edited))
+
+    assert len(problems) == 1 and problems[0].startswith("assignments[hw1].similarity.k")

@@ -19,7 +19,9 @@ from rest_framework.test import APIClient
 
 from courses.models import Assignment
 from grading import services as grading_services
-from grading.models import GradeChange, GradingJob
+from grading import tasks as grading_tasks
+from grading.models import GradeChange, GradingJob, SimilarityPair
+from submissions.models import Submission
 from tests.factories import (
     AssignmentFactory,
     CategoryFactory,
@@ -391,6 +393,26 @@ def test_every_answer_matches_the_served_schema(
     grad.post(f"{base}/groups/leave/", expect=204)
     _upload(student, c, world["project"])
     student.get(f"{base}/assignments/project/submissions/")
+
+    # Similarity checks: none yet, one started, one already under way, then done with a pair.
+    ta.get(f"{hw}/similarity/", expect=404)
+    started = ta.post(f"{hw}/similarity/", expect=202)
+    assert instructor.post(f"{hw}/similarity/")["id"] == started["id"]
+    assert grading_tasks.similarity_check(started["id"]) == "done"
+    subs = list(Submission.objects.filter(assignment=hw1).order_by("id")[:2])
+    SimilarityPair.objects.create(
+        similarity_check_id=started["id"],
+        submission_a=subs[0],
+        submission_b=subs[1],
+        student_a=subs[0].student,
+        student_b=subs[1].student,
+        similarity=0.5,
+        similarity_a=0.4,
+        similarity_b=0.6,
+        declared_collaborators=True,
+    )
+    assert ta.get(f"{hw}/similarity/")["pairs"][0]["similarity"] == 0.5
+    student.get(f"{hw}/similarity/", expect=404)
 
     # Every JSON GET of the schema was checked.
     gets = {
