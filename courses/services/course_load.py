@@ -16,11 +16,13 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils import timezone
 
 from courses import config as course_config
 from courses.hooks import assignments_changed
-from courses.models import Assignment, Category, Course, Question, Section
+from courses.models import Assignment, Category, ChangeSource, Course, Question, Section
 from courses.services.reporting import FileRefused, plural
+from courses.services.settings import changes_record
 
 M = TypeVar("M", bound=models.Model)
 
@@ -68,6 +70,8 @@ class _Tally:
     unchanged: int = 0
     # Assignments whose points or questions changed (new ones included).
     rescored: set[int] = field(default_factory=set)
+    # (object, field, old, new) of every value an existing row changed: the change log's.
+    changes: list[tuple[str, str, Any, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -130,6 +134,14 @@ def _course_write(cfg: course_config.CourseConfig) -> LoadReport:
         raise CourseConfigRefused(problems)  # rolls the whole load back
     if rescored := sorted(tally.rescored & existing):  # new assignments have no grades yet
         assignments_changed.send(sender=Assignment, assignment_ids=rescored)
+    if tally.changes:
+        changes_record(
+            course=course,
+            by_id=None,
+            at=timezone.now(),
+            items=tally.changes,
+            source=ChangeSource.LOAD_COURSE,
+        )
     return LoadReport(
         course_slug=course.slug,
         sections=len(cfg.sections),
@@ -158,6 +170,7 @@ def _course_upsert(head: course_config.CourseSettings, tally: _Tally) -> Course:
             "links": course_config.links_json(head.links),
         },
         tally,
+        label="course",
     )
 
 
@@ -176,6 +189,7 @@ def _sections_upsert(
                 "links": course_config.links_json(section.links),
             },
             tally,
+            label=f"section {section.code}",
         )
 
 
@@ -194,6 +208,7 @@ def _categories_upsert(
                 "position": position,
             },
             tally,
+            label=f"category {category.slug}",
         )
 
 
@@ -236,6 +251,7 @@ def _assignment_upsert(
             "autograder_memory_mb": grader.memory_mb,
         },
         tally,
+        label=f"assignment {item.slug}",
     )
     if row.points != old_points:
         tally.rescored.add(row.pk)
@@ -266,6 +282,7 @@ def _questions_upsert(
                 "position": position,
             },
             tally,
+            label=f"question {assignment.slug}/{question.slug}",
         )
         if scoring != _question_scoring(rows.questions[key]):
             tally.rescored.add(assignment.pk)
@@ -311,8 +328,11 @@ def _unlisted(cfg: course_config.CourseConfig, rows: _Rows) -> list[tuple[models
     ]
 
 
-def _upsert(model: type[M], row: M | None, values: dict[str, Any], tally: _Tally) -> M:
-    """Creates the row, or saves just the fields that differ, or leaves it alone."""
+def _upsert(
+    model: type[M], row: M | None, values: dict[str, Any], tally: _Tally, *, label: str = ""
+) -> M:
+    """Creates the row, or saves just the fields that differ, or leaves it alone. The values
+    an existing row changes go to the change log as ``label``'s (ids and positions left out)."""
     if row is None:
         tally.created += 1
         return model._default_manager.create(**values)
@@ -320,6 +340,11 @@ def _upsert(model: type[M], row: M | None, values: dict[str, Any], tally: _Tally
     if not changed:
         tally.unchanged += 1
         return row
+    tally.changes += [
+        (label, name, getattr(row, name), values[name])
+        for name in changed
+        if label and not name.endswith("_id") and name != "position"
+    ]
     for name in changed:
         setattr(row, name, values[name])
     row.save(update_fields=changed)
