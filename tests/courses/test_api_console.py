@@ -356,18 +356,6 @@ def test_the_change_log_costs_the_same_queries_however_long(
         assert len(api_client.get(log_url(course)).json()) == 43
 
 
-def test_load_course_changes_are_logged_without_a_person(course):
-    """``load_course``'s upsert logs the values it changes (by null, source load_course)."""
-    from courses.services.course_load import _Tally, _upsert
-
-    category = Category.objects.create(course=course, slug="exams", weight=Decimal(10))
-    tally = _Tally()
-    _upsert(
-        Category, category, {"weight": Decimal(15), "position": 3}, tally, label="category exams"
-    )
-    assert tally.changes == [("category exams", "weight", Decimal(10), Decimal(15))]
-
-
 def test_question_points_alone_can_change(api_client, course, instructor, assignment):
     QuestionFactory(assignment=assignment, slug="q1", points=Decimal(10))
     api_client.force_authenticate(instructor.user)
