@@ -14,6 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from courses.services import changes_record
 from grading import services as grading_services
 from grading.services.rubrics import AnnotationInput, QuestionEvaluation
 from submissions.services import submission_create
@@ -123,6 +124,13 @@ def course(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
         questions={"q1": QuestionEvaluation(rubric_items=[item.pk], adjustment=Decimal(2))},
         now=timezone.now(),
     )
+    # The change log has a row to show (the settings page writes these).
+    changes_record(
+        course=built.course,
+        by_id=instructor.user_id,
+        at=timezone.now(),
+        items=[("assignment hw1", "due_at", hw1.due_at, hw1.due_at + timedelta(days=1))],
+    )
     return {
         "slug": built.course.slug,
         "submission": submission.pk,
@@ -154,7 +162,13 @@ def _pages(c: dict[str, Any]) -> dict[str, list[str]]:
         f"{course}/assignments/hw1/graders/",
         f"{course}/assignments/hw1/grade/{c['submission']}/",
     ]
-    return {"gburdell": common, "tahelper": common + staff, "zkira": common + staff}
+    staff.append(f"{course}/changes/")
+    instructor = [f"{course}/settings/"]
+    return {
+        "gburdell": common,
+        "tahelper": common + staff,
+        "zkira": common + staff + instructor,
+    }
 
 
 def _violations(page: Any) -> list[str]:
