@@ -599,7 +599,10 @@ class ConfigChangeOutput(serializers.Serializer):  # type: ignore[type-arg]
 
     at = LocalDateTimeField()
     by = serializers.CharField(source="by.username", allow_null=True, default=None)
-    source = serializers.CharField(help_text="portal (the settings page or the API) or load_course")
+    # A field named like a Field attribute: the metaclass takes it out of the class.
+    source = serializers.CharField(  # type: ignore[assignment]
+        help_text="portal (the settings page or the API) or load_course"
+    )
     object = serializers.CharField(help_text='e.g. "assignment hw1", "category homework", "course"')
     field = serializers.CharField()
     old = serializers.CharField(allow_null=True, help_text="null: there was no value")

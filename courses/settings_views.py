@@ -64,7 +64,7 @@ def _shown(moment: datetime, tz: tzinfo) -> str:
 def _assignment_form(row: AssignmentRow, tz: tzinfo, posted: Any = None) -> dict[str, Any]:
     """One assignment's form: its values as inputs show them (or what was just typed)."""
     a = row.assignment
-    form = {
+    form: dict[str, Any] = {
         "slug": a.slug,
         "title": a.title,
         "release_at": _local_input(a.release_at, tz),
@@ -180,8 +180,8 @@ def _assignment_values(request: HttpRequest, tz: tzinfo) -> tuple[dict[str, Any]
     if values["points"] is None:
         del values["points"]
     questions = {
-        name.removeprefix("question-"): typed_number(value, name, empty=Decimal(0))
-        for name, value in post.items()
+        name.removeprefix("question-"): typed_number(post.get(name, ""), name, empty=Decimal(0))
+        for name in post
         if name.startswith("question-")
     }
     return values, questions
