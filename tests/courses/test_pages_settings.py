@@ -234,3 +234,21 @@ def test_the_changes_page_is_for_staff_and_costs_flat_queries(
     assert "assignment hw29" in html and "load_course" in html
     client.force_login(student.user)
     assert client.get(f"/courses/{course.slug}/changes/").status_code == 404
+
+
+def test_the_settings_page_costs_flat_queries(
+    client, course, instructor, homework, django_assert_max_num_queries
+):
+    from tests.factories import AssignmentFactory
+
+    AssignmentFactory(course=course, category=homework, slug="a0")
+    client.force_login(instructor.user)
+    with django_assert_max_num_queries(20) as few:
+        assert client.get(s_url(course)).status_code == 200
+    for n in range(1, 15):
+        a = AssignmentFactory(course=course, category=homework, slug=f"a{n}")
+        QuestionFactory(assignment=a, slug="q1")
+        CategoryFactory(course=course, slug=f"cat{n}", weight=Decimal(0))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(s_url(course)).content.decode()
+    assert "Save A14" in html
