@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
@@ -17,9 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import deadlines, hooks, selectors, services
-from courses.models import Enrollment, Extension, ProjectGroup, Requirement, Role
+from courses.models import AfterGrace, Enrollment, Extension, ProjectGroup, Requirement, Role
 from courses.selectors import AssignmentRow
-from portal.errors import ApplicationError, PermissionDeniedError
+from portal.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from portal.serializers import LocalDateTimeField, PointsField, iso
 
 
@@ -437,3 +438,212 @@ class NamesRevealApi(APIView):
         )
         tz = selectors.course_tz(enrollment.course)
         return Response(NamesRevealOutput(assignment, context={"tz": tz}).data)
+
+
+# --- the instructor console: assignment settings, categories, the change log --------------------
+
+
+def _no_unknown_fields(data: Any, allowed: Any, what: str) -> None:
+    """A body that is an object with only the fields ``allowed``; else 400 ``invalid`` naming
+    the unknown ones (nothing is written)."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(f"Send {what} as a JSON object.")
+    extra = sorted(set(data) - set(allowed))
+    if extra:
+        fields = {name: [f"Unknown field: {what} takes {', '.join(allowed)}."] for name in extra}
+        raise ValidationFailed(
+            f"Unknown field{'s' if len(extra) > 1 else ''} {', '.join(extra)}: {what} takes "
+            f"{', '.join(allowed)}.",
+            fields=fields,
+        )
+
+
+class QuestionPointsInput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "QuestionPointsSet"
+
+    points = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal(0))
+
+
+class AssignmentUpdateOutput(AssignmentOutput):
+    """The assignment as the assignment list gives it, and ``affected_submissions``: how many
+    stored submissions the change moved to another timing class (on time / grace / late)."""
+
+    class Meta:
+        ref_name = "AssignmentUpdate"
+
+    affected_submissions = serializers.SerializerMethodField()
+
+    def get_affected_submissions(self, row: AssignmentRow) -> int:
+        return int(self.context.get("affected_submissions", 0))
+
+
+class AssignmentSettingsApi(APIView):
+    """PATCH (instructor): any of ``title``, ``release_at`` (null: released from the start),
+    ``due_at``, ``grace_days``, ``after_grace``, ``points``, and ``questions``
+    (``{"q1": {"points": 10}}``). Times with an offset are taken as they are; without one
+    (``2026-12-01T23:59``) they are read in the course's zone. The answer is the assignment as
+    the assignment list gives it, with ``affected_submissions``: a moved due date or grace
+    period re-times the stored submissions, and this says how many changed timing class.
+    TAs: 403 ``permission_denied``; students: 404. A bad value: 400 ``invalid`` with
+    ``fields``, and nothing is changed."""
+
+    refusals = {"PATCH": {400: "invalid", 403: "permission_denied"}}
+
+    class Input(serializers.Serializer):  # type: ignore[type-arg]
+        class Meta:
+            ref_name = "AssignmentSettingsSet"
+
+        title = serializers.CharField(max_length=200, required=False)
+        release_at = LocalOrAwareDateTimeField(required=False, allow_null=True)
+        due_at = LocalOrAwareDateTimeField(required=False)
+        grace_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+        after_grace = serializers.ChoiceField(choices=AfterGrace.choices, required=False)
+        points = serializers.DecimalField(
+            max_digits=8, decimal_places=2, min_value=Decimal(0), required=False
+        )
+        questions = serializers.DictField(child=QuestionPointsInput(), required=False)
+
+    @extend_schema(request=Input, responses={200: AssignmentUpdateOutput})
+    def patch(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
+        enrollment = selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+        now = timezone.now()
+        selectors.assignment_get(enrollment=enrollment, slug=assignment_slug, now=now)
+        if enrollment.role != Role.INSTRUCTOR:
+            raise PermissionDeniedError("Only the instructor changes an assignment's settings.")
+        tz = selectors.course_tz(enrollment.course)
+        _no_unknown_fields(request.data, list(self.Input().fields), "an assignment")
+        data = self.Input(data=request.data, context={"tz": tz})
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        questions = values.pop("questions", {})
+        update = services.assignment_settings_update(
+            enrollment=enrollment,
+            assignment_slug=assignment_slug,
+            values=values,
+            question_points={slug: q["points"] for slug, q in questions.items()},
+            now=now,
+        )
+        row = selectors.assignment_row(enrollment=enrollment, slug=assignment_slug, now=now)
+        context = {
+            "tz": tz,
+            "enrollment": enrollment,
+            "now": now,
+            "affected_submissions": update.affected_submissions,
+        }
+        return Response(AssignmentUpdateOutput(row, context=context).data)
+
+
+class CategoryItem(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "CategoryWeight"
+
+    slug = serializers.CharField(max_length=64)
+    weight = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100)
+    )
+    bonus = serializers.BooleanField(default=False)
+
+
+class CategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "Category"
+
+    slug = serializers.CharField()
+    weight = PointsField(help_text="percent of the final grade")
+    bonus = serializers.BooleanField()
+
+
+class CategoriesApi(APIView):
+    """GET (staff): the course's categories in order, ``[{"slug", "weight", "bonus"}]``.
+    PUT (instructor): the whole list, in the order wanted. Weights go from 0 to 100; the
+    weights of the non-bonus categories must add up to 100 (400 ``weights_do_not_sum``, its
+    message naming the sum). A new slug adds a category; one left out is removed, unless it
+    still has assignments (400 ``category_in_use``). Nothing is changed on a refusal."""
+
+    refusals = {
+        "PUT": {400: "invalid, weights_do_not_sum, category_in_use", 403: "permission_denied"}
+    }
+
+    def _render(self, course_id: int) -> Response:
+        return Response(
+            CategoryOutput(selectors.category_list(course_id=course_id), many=True).data
+        )
+
+    @extend_schema(responses=CategoryOutput(many=True))
+    def get(self, request: Request, course_slug: str) -> Response:
+        enrollment = selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+        return self._render(enrollment.course_id)
+
+    @extend_schema(request=CategoryItem(many=True), responses={200: CategoryOutput(many=True)})
+    def put(self, request: Request, course_slug: str) -> Response:
+        enrollment = selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+        if enrollment.role != Role.INSTRUCTOR:
+            raise PermissionDeniedError("Only the instructor changes the categories.")
+        if not isinstance(request.data, list):
+            raise ValidationFailed(
+                'Send the whole list of categories: [{"slug", "weight", "bonus"}, …].'
+            )
+        for index, item in enumerate(request.data):
+            _no_unknown_fields(item, ["slug", "weight", "bonus"], f"categories[{index}]")
+        data = CategoryItem(data=request.data, many=True)
+        data.is_valid(raise_exception=True)
+        services.categories_set(
+            enrollment=enrollment,
+            items=[services.CategoryInput(**item) for item in data.validated_data],
+            now=timezone.now(),
+        )
+        return self._render(enrollment.course_id)
+
+
+class ConfigChangeOutput(serializers.Serializer):  # type: ignore[type-arg]
+    class Meta:
+        ref_name = "ConfigChange"
+
+    at = LocalDateTimeField()
+    by = serializers.CharField(source="by.username", allow_null=True, default=None)
+    # A field named like a Field attribute: the metaclass takes it out of the class.
+    source = serializers.CharField(  # type: ignore[assignment]
+        help_text="portal (the settings page or the API) or load_course"
+    )
+    object = serializers.CharField(help_text='e.g. "assignment hw1", "category homework", "course"')
+    field = serializers.CharField()
+    old = serializers.CharField(allow_null=True, help_text="null: there was no value")
+    new = serializers.CharField(allow_null=True, help_text="null: the value was removed")
+
+
+class ConfigChangeListApi(APIView):
+    """GET (staff): every change made to the course's configuration (settings page, API, and
+    ``load_course`` with ``by`` null), newest first; ``?limit=`` (default 100, at most 500)
+    and ``?offset=``; the total in ``X-Total-Count``. Values are text, times in the course's
+    zone."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
+        responses=ConfigChangeOutput(many=True),
+    )
+    def get(self, request: Request, course_slug: str) -> Response:
+        enrollment = selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+        qs = selectors.config_change_list(enrollment=enrollment)
+        offset = _query_int(request, "offset", 0)
+        limit = min(_query_int(request, "limit", selectors.CHANGES_SHOWN), selectors.CHANGES_MAX)
+        rows = list(qs[offset : offset + limit])
+        tz = selectors.course_tz(enrollment.course)
+        response = Response(ConfigChangeOutput(rows, many=True, context={"tz": tz}).data)
+        response["X-Total-Count"] = str(qs.count())
+        return response
+
+
+def _query_int(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValidationFailed(
+            f"{name} must be a whole number, 0 or more.", fields={name: ["Not a whole number."]}
+        )
+    return value

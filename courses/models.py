@@ -370,3 +370,45 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} notifications"
+
+
+class ChangeSource(models.TextChoices):
+    PORTAL = "portal", "Portal (settings page or API)"
+    LOAD_COURSE = "load_course", "load_course (the config file)"
+
+
+class ConfigChange(models.Model):
+    """One changed value of a course's configuration: who (``by``; null for ``load_course``),
+    when, what (``object`` such as "assignment hw1", ``field``) and the value before and
+    after, as text (times in the course's zone). Written by ``courses.services.settings`` and
+    ``course_load``; never edited."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="config_changes")
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    source = models.CharField(
+        max_length=16, choices=ChangeSource.choices, default=ChangeSource.PORTAL
+    )
+    object = models.CharField(max_length=200)
+    field = models.CharField(max_length=64)
+    # Null where there was no value (a row created or removed).
+    old = models.TextField(null=True, blank=True)  # noqa: DJ001
+    new = models.TextField(null=True, blank=True)  # noqa: DJ001
+
+    class Meta:
+        ordering = ["course", "-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=ChangeSource.values), name="config_change_source_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["course", "-at", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.course.slug}: {self.object} {self.field} {self.old!r} → {self.new!r}"

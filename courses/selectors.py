@@ -22,6 +22,8 @@ from courses.models import (
     STAFF_ROLES,
     SUBMITTING_ROLES,
     Assignment,
+    Category,
+    ConfigChange,
     Course,
     Enrollment,
     Extension,
@@ -322,4 +324,42 @@ def head_ta_usernames(*, course_id: int) -> list[str]:
         Enrollment.objects.filter(course_id=course_id, role=Role.TA, head_ta=True)
         .order_by("user__username")
         .values_list("user__username", flat=True)
+    )
+
+
+def enrollment_get_instructor(
+    *, user: AbstractBaseUser | AnonymousUser, course_slug: str
+) -> Enrollment:
+    """The caller's enrollment where they are the course's instructor. Others enrolled get
+    404 (the settings page is the instructor's; TAs read the change log)."""
+    enrollment = enrollment_get(user=user, course_slug=course_slug)
+    if enrollment.role != Role.INSTRUCTOR:
+        raise NotFound("Only the course's instructor can see this.")
+    return enrollment
+
+
+def category_list(*, course_id: int) -> list[Category]:
+    """The course's categories in order, each with ``n_assignments``. One query."""
+    from django.db.models import Count
+
+    return list(
+        Category.objects.filter(course_id=course_id)
+        .annotate(n_assignments=Count("assignments"))
+        .order_by("position", "slug")
+    )
+
+
+CHANGES_SHOWN = 100
+CHANGES_MAX = 500
+
+
+def config_change_list(*, enrollment: Enrollment) -> QuerySet[ConfigChange]:
+    """The course's configuration changes, newest first, with who made them (staff only:
+    others get 404). Slice it: the API and the page show a page at a time."""
+    if enrollment.role not in STAFF_ROLES:
+        raise NotFound("Only the course's TAs and instructors can see this.")
+    return (
+        ConfigChange.objects.filter(course_id=enrollment.course_id)
+        .select_related("by")
+        .order_by("-at", "-id")
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import views
+from courses import settings_views, views
 
 app_name = "courses"
 urlpatterns = [
@@ -15,4 +15,11 @@ urlpatterns = [
     ),
     path("courses/<slug:course_slug>/groups/", views.groups, name="groups"),
     path("courses/<slug:course_slug>/extensions/", views.extensions, name="extensions"),
+    path("courses/<slug:course_slug>/settings/", settings_views.course_settings, name="settings"),
+    path(
+        "courses/<slug:course_slug>/settings/grace-end/",
+        settings_views.grace_end_preview,
+        name="grace_end_preview",
+    ),
+    path("courses/<slug:course_slug>/changes/", settings_views.changes, name="changes"),
 ]

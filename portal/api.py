@@ -21,6 +21,21 @@ urlpatterns = [
         name="api-assignments",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/",
+        course_apis.AssignmentSettingsApi.as_view(),
+        name="api-assignment",
+    ),
+    path(
+        "courses/<slug:course_slug>/categories/",
+        course_apis.CategoriesApi.as_view(),
+        name="api-categories",
+    ),
+    path(
+        "courses/<slug:course_slug>/changes/",
+        course_apis.ConfigChangeListApi.as_view(),
+        name="api-changes",
+    ),
+    path(
         "courses/<slug:course_slug>/groups/",
         course_apis.GroupListCreateApi.as_view(),
         name="api-groups",

@@ -10,6 +10,7 @@ from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
 from courses.admin.scoping import CourseScopedAdmin, CourseScopedChoiceField, CourseScopedInline
+from courses.admin.zone import CourseZoneAdminMixin, _int
 from courses.models import Assignment, Category, Question
 
 
@@ -20,7 +21,8 @@ class QuestionInline(CourseScopedInline):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(CourseScopedAdmin):
+class AssignmentAdmin(CourseZoneAdminMixin, CourseScopedAdmin):
+    zone_fields = ("release_at", "due_at")
     list_display = (
         "slug",
         "title",
@@ -56,8 +58,9 @@ class AssignmentAdmin(CourseScopedAdmin):
             {
                 "fields": ("release_at", "due_at", "grace_days", "after_grace"),
                 "description": (
-                    "The grace period ends at the same local clock time grace_days later, in "
-                    "the course's zone."
+                    "Times are on the course's clock (its zone is named on each). The grace "
+                    "period ends at the same local clock time grace_days later, in the "
+                    "course's zone."
                 ),
             },
         ),
@@ -88,6 +91,9 @@ class AssignmentAdmin(CourseScopedAdmin):
             },
         ),
     )
+
+    def course_id_for_add(self, request: HttpRequest) -> int | None:
+        return _int(request.POST.get("course") or request.GET.get("course"))
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from courses.admin.scoping import CourseScopedAdmin
-from courses.models import SUBMITTING_ROLES, Enrollment, Extension
+from courses.admin.zone import CourseZoneAdminMixin, _int
+from courses.models import SUBMITTING_ROLES, Assignment, Enrollment, Extension
 
 EXTENSION_REFERENCE_HELP = (
     "Only the Dean of Students confirmation reference, e.g. DOS-2021-0042. Never store medical "
@@ -43,8 +44,9 @@ class ExtensionForm(forms.ModelForm):
 
 
 @admin.register(Extension)
-class ExtensionAdmin(CourseScopedAdmin):
+class ExtensionAdmin(CourseZoneAdminMixin, CourseScopedAdmin):
     form = ExtensionForm
+    zone_fields = ("due_at",)
     list_display = (
         "student",
         "assignment",
@@ -86,6 +88,15 @@ class ExtensionAdmin(CourseScopedAdmin):
             },
         ),
     )
+
+    def course_id_for_add(self, request: HttpRequest) -> int | None:
+        assignment = _int(request.POST.get("assignment") or request.GET.get("assignment"))
+        if assignment is None:
+            return None
+        found: int | None = (
+            Assignment.objects.filter(pk=assignment).values_list("course_id", flat=True).first()
+        )
+        return found
 
     @admin.display(description="course", ordering="assignment__course__slug")
     def course(self, obj: Extension) -> str:

@@ -17,6 +17,8 @@ One module per domain; callers import from here:
 - ``extensions``: ``extension_grant``, ``extension_revoke``
 - ``notifications``: ``notification_preferences_set`` (which emails a person wants)
 - ``anonymity``: ``assignment_names_reveal`` (anonymous grading: names shown to TAs or not)
+- ``settings``: the instructor's course settings (``assignment_settings_update``,
+  ``categories_set``, ``course_settings_update``), each change kept in the change log
 """
 
 from courses.services.anonymity import assignment_names_reveal
@@ -39,6 +41,15 @@ from courses.services.groups import (
 from courses.services.notifications import notification_preferences_set
 from courses.services.roster import RosterReport, roster_import
 from courses.services.roster_file import ROSTER_COLUMNS, RosterRefused
+from courses.services.settings import (
+    AssignmentUpdate,
+    CategoryInput,
+    assignment_settings_update,
+    assignment_timing_impact,
+    categories_set,
+    changes_record,
+    course_settings_update,
+)
 from courses.services.staff import (
     STAFF_GROUP_PERMISSIONS,
     STAFF_GROUPS,
@@ -52,14 +63,21 @@ __all__ = [
     "STAFF_GROUPS",
     "STAFF_GROUP_PERMISSIONS",
     "AlreadyInGroup",
+    "AssignmentUpdate",
+    "CategoryInput",
     "CourseChangedInPortal",
     "CourseConfigRefused",
     "LoadReport",
     "RosterRefused",
     "RosterReport",
     "assignment_names_reveal",
+    "assignment_settings_update",
+    "assignment_timing_impact",
+    "categories_set",
+    "changes_record",
     "course_export",
     "course_load",
+    "course_settings_update",
     "extension_grant",
     "extension_revoke",
     "group_create",

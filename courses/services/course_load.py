@@ -22,9 +22,10 @@ from django.utils import timezone
 from courses import config as course_config
 from courses import deadlines
 from courses.hooks import assignments_changed
-from courses.models import Assignment, Category, Course, Question, Section
+from courses.models import Assignment, Category, ChangeSource, Course, Question, Section
 from courses.services.course_export import course_export
 from courses.services.reporting import FileRefused, plural
+from courses.services.settings import changes_record
 from portal.errors import ApplicationError
 
 M = TypeVar("M", bound=models.Model)
@@ -73,6 +74,8 @@ class _Tally:
     unchanged: int = 0
     # Assignments whose points or questions changed (new ones included).
     rescored: set[int] = field(default_factory=set)
+    # (object, field, old, new) of every value an existing row changed: the change log's.
+    changes: list[tuple[str, str, Any, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -187,6 +190,14 @@ def _course_write(cfg: course_config.CourseConfig) -> LoadReport:
         raise CourseConfigRefused(problems)  # rolls the whole load back
     if rescored := sorted(tally.rescored & existing):  # new assignments have no grades yet
         assignments_changed.send(sender=Assignment, assignment_ids=rescored)
+    if tally.changes:
+        changes_record(
+            course=course,
+            by_id=None,
+            at=timezone.now(),
+            items=tally.changes,
+            source=ChangeSource.LOAD_COURSE,
+        )
     return LoadReport(
         course_slug=course.slug,
         sections=len(cfg.sections),
@@ -217,6 +228,7 @@ def _course_upsert(head: course_config.CourseSettings, tally: _Tally) -> Course:
             "groups_mix_levels": head.groups_mix_levels,
         },
         tally,
+        label="course",
     )
 
 
@@ -235,6 +247,7 @@ def _sections_upsert(
                 "links": course_config.links_json(section.links),
             },
             tally,
+            label=f"section {section.code}",
         )
 
 
@@ -253,6 +266,7 @@ def _categories_upsert(
                 "position": position,
             },
             tally,
+            label=f"category {category.slug}",
         )
 
 
@@ -296,6 +310,7 @@ def _assignment_upsert(
             "similarity_starter": item.similarity.starter if item.similarity else "",
         },
         tally,
+        label=f"assignment {item.slug}",
     )
     if row.points != old_points:
         tally.rescored.add(row.pk)
@@ -326,6 +341,7 @@ def _questions_upsert(
                 "position": position,
             },
             tally,
+            label=f"question {assignment.slug}/{question.slug}",
         )
         if scoring != _question_scoring(rows.questions[key]):
             tally.rescored.add(assignment.pk)
@@ -371,8 +387,11 @@ def _unlisted(cfg: course_config.CourseConfig, rows: _Rows) -> list[tuple[models
     ]
 
 
-def _upsert(model: type[M], row: M | None, values: dict[str, Any], tally: _Tally) -> M:
-    """Creates the row, or saves just the fields that differ, or leaves it alone."""
+def _upsert(
+    model: type[M], row: M | None, values: dict[str, Any], tally: _Tally, *, label: str = ""
+) -> M:
+    """Creates the row, or saves just the fields that differ, or leaves it alone. The values
+    an existing row changes go to the change log as ``label``'s (ids and positions left out)."""
     if row is None:
         tally.created += 1
         return model._default_manager.create(**values)
@@ -380,6 +399,11 @@ def _upsert(model: type[M], row: M | None, values: dict[str, Any], tally: _Tally
     if not changed:
         tally.unchanged += 1
         return row
+    tally.changes += [
+        (label, name, getattr(row, name), values[name])
+        for name in changed
+        if label and not name.endswith("_id") and name != "position"
+    ]
     for name in changed:
         setattr(row, name, values[name])
     row.save(update_fields=changed)

@@ -14,6 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from courses.services import changes_record
 from grading import services as grading_services
 from grading import tasks as grading_tasks
 from grading.models import SimilarityCheck
@@ -146,6 +147,13 @@ def course(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
         assignment=hw1, created_at=timezone.now(), requested_by=instructor.user
     )
     assert grading_tasks.similarity_check(check.pk) == "done"
+    # The change log has a row to show (the settings page writes these).
+    changes_record(
+        course=built.course,
+        by_id=instructor.user_id,
+        at=timezone.now(),
+        items=[("assignment hw1", "due_at", hw1.due_at, hw1.due_at + timedelta(days=1))],
+    )
     return {
         "slug": built.course.slug,
         "submission": submission.pk,
@@ -180,7 +188,13 @@ def _pages(c: dict[str, Any]) -> dict[str, list[str]]:
         f"{course}/assignments/hw1/similarity/",
         f"{course}/assignments/hw1/similarity/{c['pair']}/",
     ]
-    return {"gburdell": common, "tahelper": common + staff, "zkira": common + staff}
+    staff.append(f"{course}/changes/")
+    instructor = [f"{course}/settings/"]
+    return {
+        "gburdell": common,
+        "tahelper": common + staff,
+        "zkira": common + staff + instructor,
+    }
 
 
 def _violations(page: Any) -> list[str]:

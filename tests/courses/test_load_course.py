@@ -17,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from courses.hooks import assignments_changed
-from courses.models import Assignment, Category, Course, Question, Section
+from courses.models import Assignment, Category, ConfigChange, Course, Question, Section
 from courses.services import CourseConfigRefused, LoadReport, course_load
 from tests.factories import EnrollmentFactory, ExtensionFactory
 
@@ -252,10 +252,27 @@ def test_an_edited_file_updates_just_what_changed(workdir: Path) -> None:
         report = course_load(path=write(workdir, edited))
 
     assert (report.created, report.updated, report.deleted, report.unchanged) == (0, 4, 0, 11)
-    # The 4 changed rows, then the course's record of this load (its export, for drift).
-    assert len(writes(queries)) == 5
-    assert all(sql.lstrip().upper().startswith("UPDATE") for sql in writes(queries))
-    assert '"loaded_toml"' in writes(queries)[-1]
+    # Four updates, one insert of the change log's rows (by nobody: load_course), and the
+    # course's record of this load (its export, for drift).
+    written = writes(queries)
+    assert len(written) == 6
+    assert all(sql.lstrip().upper().startswith("UPDATE") for sql in written[:4])
+    assert sum('INSERT INTO "courses_configchange"' in sql for sql in written) == 1
+    assert sum('"loaded_toml"' in sql for sql in written) == 1
+    logged = {
+        (c.object, c.field, c.old, c.new): (c.by_id, c.source) for c in ConfigChange.objects.all()
+    }
+    assert logged == {
+        ("assignment hw1", "title", "HW1", "HW1: Neural networks"): (None, "load_course"),
+        ("category homework", "weight", "65", "60"): (None, "load_course"),
+        ("category project", "weight", "30", "35"): (None, "load_course"),
+        (
+            "assignment project",
+            "due_at",
+            "2021-05-04T23:59:00-04:00",
+            "2021-05-06T23:59:00-04:00",
+        ): (None, "load_course"),
+    }
     after = snapshot()
     assert [r["id"] for r in after["Assignment"]] == [r["id"] for r in before["Assignment"]]
     assert without_record(after["Course"]) == without_record(before["Course"])

@@ -298,6 +298,16 @@ def test_every_answer_matches_the_served_schema(
     instructor.send("PUT", f"{base}/head-tas/", {"usernames": [world["ta"].user.username]})
     ta.get(f"{base}/head-tas/")
     instructor.send("PUT", f"{base}/head-tas/", {"usernames": ["nobody"]}, expect=400)
+    # The instructor console: an assignment's settings, the categories, the change log.
+    instructor.send("PATCH", f"{hw}/", {"grace_days": 3, "due_at": "2030-03-07T23:59"})
+    instructor.send("PATCH", f"{hw}/", {"grace_days": -1}, expect=400)
+    ta.send("PATCH", f"{hw}/", {"grace_days": 4}, expect=403)
+    categories = ta.get(f"{base}/categories/")
+    assert sum(c["weight"] for c in categories if not c["bonus"]) == 100
+    instructor.send("PUT", f"{base}/categories/", categories)
+    short = [{**c, "weight": c["weight"] - 5} if c["slug"] == "homework" else c for c in categories]
+    instructor.send("PUT", f"{base}/categories/", short, expect=400)
+    ta.get(f"{base}/changes/")
     ta.send("DELETE", f"{hw}/graders/{world['ta'].user.username}/", expect=204)
     instructor.post(f"{hw}/graders/", {**share, "questions": ["q1", "ec"]}, expect=201)
     for query in ("", "?mine=1", "?question=q1"):
