@@ -59,6 +59,11 @@ urlpatterns = [
         name="grade_overview",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/statistics/",
+        views.statistics,
+        name="statistics",
+    ),
+    path(
         "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/graders/",
         views.graders,
         name="graders",

@@ -161,6 +161,11 @@ urlpatterns = [
         name="api-grader",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/statistics/",
+        grading_apis.AssignmentStatisticsApi.as_view(),
+        name="api-statistics",
+    ),
+    path(
         "courses/<slug:course_slug>/head-tas/",
         course_apis.HeadTasApi.as_view(),
         name="api-head-tas",

@@ -25,11 +25,13 @@ from grading.apis.regrades import (
 )
 from grading.apis.rubrics import EvaluationApi, RubricApi, RubricItemApi
 from grading.apis.similarity import SimilarityApi
+from grading.apis.statistics import AssignmentStatisticsApi
 
 __all__ = [
     "MESSAGE_MAX",
     "AssignmentGradesApi",
     "AssignmentRerunApi",
+    "AssignmentStatisticsApi",
     "BundleUploadApi",
     "EvaluationApi",
     "GradebookApi",

@@ -102,11 +102,13 @@ from grading.selectors.staff_gradebook import (
     gradebook_export,
     gradebook_page,
 )
+from grading.selectors.statistics import AssignmentStatistics, assignment_statistics
 
 __all__ = [
     "DURATION_SAMPLE",
     "WORKERS_SEEN_WITHIN",
     "AssignmentScore",
+    "AssignmentStatistics",
     "CheckView",
     "EvaluationView",
     "FileView",
@@ -124,6 +126,7 @@ __all__ = [
     "StudentRow",
     "SubmissionFeedback",
     "SubmissionGrade",
+    "assignment_statistics",
     "assignments_autograded",
     "autograde_view",
     "autograder_card",

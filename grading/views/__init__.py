@@ -24,6 +24,7 @@ from grading.views.grading_page import (
 from grading.views.jobs import assignment_rerun, bundle_upload, job_rerun, job_status, queue
 from grading.views.regrades import regrade_queue, regrade_request_create, regrade_request_resolve
 from grading.views.similarity import similarity, similarity_pair, similarity_start
+from grading.views.statistics_page import statistics
 
 __all__ = [
     "annotation_add",
@@ -54,4 +55,5 @@ __all__ = [
     "similarity",
     "similarity_pair",
     "similarity_start",
+    "statistics",
 ]

@@ -184,6 +184,7 @@ def _pages(c: dict[str, Any]) -> dict[str, list[str]]:
         f"{course}/gradebook/",
         f"{course}/assignments/hw1/grade/",
         f"{course}/assignments/hw1/graders/",
+        f"{course}/assignments/hw1/statistics/",
         f"{course}/assignments/hw1/grade/{c['submission']}/",
         f"{course}/assignments/hw1/similarity/",
         f"{course}/assignments/hw1/similarity/{c['pair']}/",
@@ -269,5 +270,24 @@ def test_the_receipt_axe_checks_shows_the_feedback(
         assert "Missing bias" in page.locator("#feedback").inner_text()
         assert "Check the shapes." in page.locator("#feedback").inner_text()
         assert page.locator(".code-lines li.annotated .annotation").is_visible()
+    finally:
+        context.close()
+
+
+def test_the_statistics_page_draws_its_histogram(
+    chromium: Any, live_server: Any, course: Any
+) -> None:
+    """Chart.js (shipped in static/vendor) draws the histogram from the page's numbers."""
+    context = chromium.new_context(base_url=live_server.url, viewport=WIDTHS["desktop"])
+    page = context.new_page()
+    try:
+        log_in(page, "zkira")
+        page.goto(f"/courses/{course['slug']}/assignments/hw1/statistics/")
+        canvas = page.locator("#histogram")
+        canvas.wait_for()
+        page.wait_for_function("document.getElementById('histogram').dataset.drawn === 'true'")
+        assert page.evaluate("() => typeof window.Chart") == "function"
+        box = canvas.bounding_box()
+        assert box is not None and box["height"] > 200
     finally:
         context.close()

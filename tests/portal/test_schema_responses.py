@@ -295,6 +295,7 @@ def test_every_answer_matches_the_served_schema(
     instructor.post(f"{hw}/graders/", share, expect=201)
     instructor.post(f"{hw}/graders/", {**share, "questions": ["q1", "ec"]})
     ta.get(f"{hw}/graders/")
+    ta.get(f"{hw}/statistics/")
     instructor.send("PUT", f"{base}/head-tas/", {"usernames": [world["ta"].user.username]})
     ta.get(f"{base}/head-tas/")
     instructor.send("PUT", f"{base}/head-tas/", {"usernames": ["nobody"]}, expect=400)
