@@ -59,6 +59,11 @@ urlpatterns = [
         name="grade_overview",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grades/import/",
+        views.grades_import,
+        name="grades_import",
+    ),
+    path(
         "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/statistics/",
         views.statistics,
         name="statistics",

@@ -161,6 +161,11 @@ urlpatterns = [
         name="api-grader",
     ),
     path(
+        "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/grades/import/",
+        grading_apis.GradesImportApi.as_view(),
+        name="api-grades-import",
+    ),
+    path(
         "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/statistics/",
         grading_apis.AssignmentStatisticsApi.as_view(),
         name="api-statistics",

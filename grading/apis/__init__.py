@@ -9,6 +9,7 @@ from grading.apis.graders import GraderApi, GradersApi, GradingNextApi, GradingQ
 from grading.apis.grades import (
     AssignmentGradesApi,
     GradebookCsvApi,
+    GradesImportApi,
     GradesReleaseApi,
     GradesUnreleaseApi,
     MyGradesApi,
@@ -38,6 +39,7 @@ __all__ = [
     "GradebookCsvApi",
     "GraderApi",
     "GradersApi",
+    "GradesImportApi",
     "GradesReleaseApi",
     "GradesUnreleaseApi",
     "GradingNextApi",

@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -354,3 +355,46 @@ class GradebookCsvApi(APIView):
         name = "-".join(p for p in (enrollment.course.slug, section, "gradebook.csv") if p)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+class GradesImportApi(APIView):
+    """POST (instructor) multipart ``file``: a CSV ``username,points[,question]`` with that
+    header (UTF-8; question required on an assignment graded by question, left out on one
+    without). All or nothing: a refusal (400 ``invalid``) names every bad line in its
+    message and in ``fields.file``; else each grade's points are set, as a staff override,
+    and ``{"imported", "students"}`` answered. Participation is entered this way."""
+
+    parser_classes = [MultiPartParser]
+    refusals = {"POST": {400: "invalid", 403: "permission_denied"}}
+
+    class Input(serializers.Serializer):  # type: ignore[type-arg]
+        class Meta:
+            ref_name = "GradesImport"
+
+        file = serializers.FileField()
+
+    class Output(serializers.Serializer):  # type: ignore[type-arg]
+        class Meta:
+            ref_name = "GradesImported"
+
+        imported = serializers.IntegerField(help_text="grades set")
+        students = serializers.IntegerField()
+
+    @extend_schema(request={"multipart/form-data": Input}, responses={200: Output})
+    def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
+        enrollment = course_selectors.enrollment_get_staff(
+            user=request.user, course_slug=course_slug
+        )
+        assignment = course_selectors.assignment_get(
+            enrollment=enrollment, slug=assignment_slug, now=timezone.now()
+        )
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        done = services.grades_import(
+            by=enrollment,
+            assignment=assignment,
+            data=upload.read(services.GRADES_IMPORT_MAX_BYTES + 1),
+            filename=upload.name or "",
+        )
+        return Response(self.Output({"imported": done.grades, "students": done.students}).data)

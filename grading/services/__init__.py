@@ -26,6 +26,7 @@ from grading.services.bundles import (
     bundle_upload,
     bundles_sync,
 )
+from grading.services.grade_import import GRADES_IMPORT_MAX_BYTES, Imported, grades_import
 from grading.services.graders import grader_assign, grader_unassign, grading_next
 from grading.services.grades import (
     KEEP,
@@ -63,11 +64,13 @@ from grading.services.rubrics import (
 from grading.services.similarity import similarity_check_run, similarity_check_start
 
 __all__ = [
+    "GRADES_IMPORT_MAX_BYTES",
     "HEARTBEAT_SECONDS",
     "HEARTBEAT_TIMEOUT",
     "KEEP",
     "MAX_ATTEMPTS",
     "REPUBLISH_AFTER",
+    "Imported",
     "_bundle_store",
     "_zip_folder",
     "active_bundle",
@@ -81,6 +84,7 @@ __all__ = [
     "grader_assign",
     "grader_unassign",
     "grades_from_result",
+    "grades_import",
     "grades_recompute",
     "grades_release",
     "grades_rescore",

@@ -7,6 +7,7 @@ from grading.views.graders_page import grader_assign, grader_remove, graders, he
 from grading.views.grades import (
     grade_set,
     gradebook,
+    grades_import,
     grades_release,
     grades_unrelease,
     my_grades,
@@ -39,6 +40,7 @@ __all__ = [
     "grader_assign",
     "grader_remove",
     "graders",
+    "grades_import",
     "grades_release",
     "grades_unrelease",
     "head_tas_set",

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
 from grading import selectors, services
+from portal.errors import ValidationFailed
 from portal.pages import perform, typed_number
 from submissions import selectors as submission_selectors
 
@@ -199,3 +200,35 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
             "sections": list(course.sections.all()),
         },
     )
+
+
+@login_required
+@require_POST
+def grades_import(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
+    """The instructor imports a grades CSV (``file``) from the assignment's page: all or
+    nothing, the refusal naming the bad lines. TAs are refused (403), others get 404."""
+    enrollment = course_selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+    assignment = course_selectors.assignment_get(
+        enrollment=enrollment, slug=assignment_slug, now=timezone.now()
+    )
+    upload = request.FILES.get("file")
+
+    def run() -> services.Imported:
+        if upload is None:
+            raise ValidationFailed("Choose a CSV file to import.")
+        return services.grades_import(
+            by=enrollment,
+            assignment=assignment,
+            data=upload.read(services.GRADES_IMPORT_MAX_BYTES + 1),
+            filename=upload.name or "",
+        )
+
+    perform(
+        request,
+        run,
+        lambda done: (
+            f"Imported {done.grades} grade{'s' if done.grades != 1 else ''} of "
+            f"{done.students} student{'s' if done.students != 1 else ''} into {assignment.title}."
+        ),
+    )
+    return redirect("submissions:assignment_detail", enrollment.course.slug, assignment.slug)

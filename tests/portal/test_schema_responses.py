@@ -296,6 +296,24 @@ def test_every_answer_matches_the_served_schema(
     instructor.post(f"{hw}/graders/", {**share, "questions": ["q1", "ec"]})
     ta.get(f"{hw}/graders/")
     ta.get(f"{hw}/statistics/")
+    student_name = world["student"].user.username
+    instructor.send(
+        "POST",
+        f"{hw}/grades/import/",
+        {
+            "file": SimpleUploadedFile(
+                "g.csv", f"username,points,question\n{student_name},1,q1\n".encode()
+            )
+        },
+        format="multipart",
+    )
+    instructor.send(
+        "POST",
+        f"{hw}/grades/import/",
+        {"file": SimpleUploadedFile("g.csv", b"username,points\nghost,1\n")},
+        expect=400,
+        format="multipart",
+    )
     instructor.send("PUT", f"{base}/head-tas/", {"usernames": [world["ta"].user.username]})
     ta.get(f"{base}/head-tas/")
     instructor.send("PUT", f"{base}/head-tas/", {"usernames": ["nobody"]}, expect=400)
