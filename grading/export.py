@@ -213,3 +213,23 @@ def canvas_csv(
             ]
         )
     return buffer.getvalue()
+
+
+def table_csv(header: Sequence[str], rows: Iterable[Sequence[str | Decimal | None]]) -> str:
+    """A plain CSV (the readiness list): numbers as :func:`format_number` writes them, None
+    as an empty cell, text neutralised against spreadsheet formulas."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(
+            [
+                ""
+                if cell is None
+                else format_number(cell)
+                if isinstance(cell, Decimal)
+                else neutralise(cell)
+                for cell in row
+            ]
+        )
+    return out.getvalue()

@@ -68,6 +68,14 @@ def grades_released(*, assignment_id: int) -> None:
     _on_commit("grading.notify_grades_released", assignment_id)
 
 
+def course_message(
+    *, course_id: int, enrollment_ids: list[int], subject: str, message: str
+) -> None:
+    """Queues the instructor's message to these people of the course (the PS0 readiness
+    email) once the request's transaction commits."""
+    _on_commit("grading.notify_course_message", course_id, enrollment_ids, subject, message)
+
+
 def regrade_opened(*, request_id: int) -> None:
     """Queues the "regrade opened" email to the request's grader(s) on commit."""
     _on_commit("grading.notify_regrade_opened", request_id)
@@ -234,3 +242,30 @@ def send_regrade_answered(*, request_id: int) -> int:
             for student in _users_wanting("regrade_answered", [request.student_id])
         ]
     )
+
+
+def send_course_message(
+    *, course_id: int, enrollment_ids: list[int], subject: str, message: str
+) -> int:
+    """Emails the instructor's message to these people (one chunk, one connection), those
+    still in the course with an address. Returns how many were sent."""
+    people = (
+        Enrollment.objects.filter(course_id=course_id, pk__in=enrollment_ids)
+        .exclude(user__email="")
+        .select_related("user", "course")
+        .order_by("pk")
+    )
+    link = None
+    emails = []
+    for person in people:
+        link = link or _link("courses:course_detail", person.course.slug)
+        course = person.course
+        emails.append(
+            _email(
+                person.user,
+                f"[{course.title}] {subject}",
+                "course_message",
+                {"course": course, "message": message, "link": link},
+            )
+        )
+    return _send(emails)

@@ -99,3 +99,29 @@ def notify_regrade_answered(request_id: int) -> int:
     from grading.notifications import send_regrade_answered
 
     return send_regrade_answered(request_id=request_id)
+
+
+@shared_task(name="grading.notify_course_message", **_EMAIL_RETRY)
+def notify_course_message(
+    course_id: int, enrollment_ids: list[int], subject: str, message: str
+) -> int:
+    """Fans the instructor's message out in chunks of ``NOTIFY_CHUNK_SIZE`` people. Returns
+    how many chunks it queued."""
+    from django.conf import settings
+
+    size = settings.NOTIFY_CHUNK_SIZE
+    chunks = [enrollment_ids[i : i + size] for i in range(0, len(enrollment_ids), size)]
+    for chunk in chunks:
+        notify_course_message_chunk.delay(course_id, chunk, subject, message)
+    return len(chunks)
+
+
+@shared_task(name="grading.notify_course_message_chunk", **_EMAIL_RETRY)
+def notify_course_message_chunk(
+    course_id: int, enrollment_ids: list[int], subject: str, message: str
+) -> int:
+    from grading.notifications import send_course_message
+
+    return send_course_message(
+        course_id=course_id, enrollment_ids=enrollment_ids, subject=subject, message=message
+    )

@@ -32,6 +32,12 @@ urlpatterns = [
     path("submissions/<int:submission_id>/grade/", views.grade_set, name="grade_set"),
     path("jobs/<int:job_id>/accept/", views.result_accept, name="result_accept"),
     path("courses/<slug:course_slug>/gradebook/", views.gradebook, name="gradebook"),
+    path("courses/<slug:course_slug>/readiness/", views.readiness, name="readiness"),
+    path(
+        "courses/<slug:course_slug>/readiness/email/",
+        views.readiness_email,
+        name="readiness_email",
+    ),
     path(
         "submissions/<int:submission_id>/regrade/",
         views.regrade_request_create,

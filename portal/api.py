@@ -171,6 +171,21 @@ urlpatterns = [
         name="api-statistics",
     ),
     path(
+        "courses/<slug:course_slug>/readiness/",
+        grading_apis.ReadinessApi.as_view(),
+        name="api-readiness",
+    ),
+    path(
+        "courses/<slug:course_slug>/readiness.csv",
+        grading_apis.ReadinessCsvApi.as_view(),
+        name="api-readiness-csv",
+    ),
+    path(
+        "courses/<slug:course_slug>/readiness/email/",
+        grading_apis.ReadinessEmailApi.as_view(),
+        name="api-readiness-email",
+    ),
+    path(
         "courses/<slug:course_slug>/head-tas/",
         course_apis.HeadTasApi.as_view(),
         name="api-head-tas",

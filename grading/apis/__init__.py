@@ -15,6 +15,7 @@ from grading.apis.grades import (
     MyGradesApi,
 )
 from grading.apis.jobs import AssignmentRerunApi, BundleUploadApi, QueueApi, SubmissionRerunApi
+from grading.apis.readiness import ReadinessApi, ReadinessCsvApi, ReadinessEmailApi
 from grading.apis.regrades import (
     MESSAGE_MAX,
     RegradeMessageCreateApi,
@@ -46,6 +47,9 @@ __all__ = [
     "GradingQueueApi",
     "MyGradesApi",
     "QueueApi",
+    "ReadinessApi",
+    "ReadinessCsvApi",
+    "ReadinessEmailApi",
     "RegradeMessageCreateApi",
     "RegradeRequestAssignApi",
     "RegradeRequestCreateApi",

@@ -74,6 +74,7 @@ from grading.selectors.queue import (
     queue_wait_estimate,
     workers_seen,
 )
+from grading.selectors.readiness import Readiness, ReadinessRow, readiness_list
 from grading.selectors.regrades import (
     RegradePanel,
     regrade_panel,
@@ -121,6 +122,8 @@ __all__ = [
     "QuestionFeedback",
     "QuestionView",
     "QueueRow",
+    "Readiness",
+    "ReadinessRow",
     "RegradePanel",
     "StudentGrades",
     "StudentRow",
@@ -158,6 +161,7 @@ __all__ = [
     "queue_overview",
     "queue_position",
     "queue_wait_estimate",
+    "readiness_list",
     "regrade_panel",
     "regrade_request_get",
     "regrade_request_list",

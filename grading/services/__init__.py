@@ -52,6 +52,7 @@ from grading.services.jobs import (
     jobs_sweep,
     publish,
 )
+from grading.services.readiness import readiness_email
 from grading.services.regrade_messages import regrade_message_create, regrade_request_assign
 from grading.services.regrades import regrade_request_create, regrade_request_resolve
 from grading.services.releases import grades_release, grades_unrelease
@@ -99,6 +100,7 @@ __all__ = [
     "jobs_rerun_latest",
     "jobs_sweep",
     "publish",
+    "readiness_email",
     "regrade_message_create",
     "regrade_request_assign",
     "regrade_request_create",

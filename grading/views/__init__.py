@@ -23,6 +23,7 @@ from grading.views.grading_page import (
     rubric_item_add,
 )
 from grading.views.jobs import assignment_rerun, bundle_upload, job_rerun, job_status, queue
+from grading.views.readiness_page import readiness, readiness_email
 from grading.views.regrades import regrade_queue, regrade_request_create, regrade_request_resolve
 from grading.views.similarity import similarity, similarity_pair, similarity_start
 from grading.views.statistics_page import statistics
@@ -49,6 +50,8 @@ __all__ = [
     "my_grades",
     "names_reveal",
     "queue",
+    "readiness",
+    "readiness_email",
     "regrade_queue",
     "regrade_request_create",
     "regrade_request_resolve",

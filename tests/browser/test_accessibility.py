@@ -185,6 +185,7 @@ def _pages(c: dict[str, Any]) -> dict[str, list[str]]:
         f"{course}/assignments/hw1/grade/",
         f"{course}/assignments/hw1/graders/",
         f"{course}/assignments/hw1/statistics/",
+        f"{course}/readiness/",
         f"{course}/assignments/hw1/grade/{c['submission']}/",
         f"{course}/assignments/hw1/similarity/",
         f"{course}/assignments/hw1/similarity/{c['pair']}/",

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.django_db
 # Answers that are files, not JSON: their content type is what the schema declares.
 NOT_JSON = {
     "/api/v1/courses/{course_slug}/gradebook.csv",
+    "/api/v1/courses/{course_slug}/readiness.csv",
     "/api/v1/submissions/{submission_id}/files/{file_id}/",
 }
 
@@ -296,6 +297,11 @@ def test_every_answer_matches_the_served_schema(
     instructor.post(f"{hw}/graders/", {**share, "questions": ["q1", "ec"]})
     ta.get(f"{hw}/graders/")
     ta.get(f"{hw}/statistics/")
+    ta.get(f"{base}/readiness/")
+    ta.get(f"{base}/readiness.csv")
+    instructor.send(
+        "POST", f"{base}/readiness/email/", {"subject": "PS0", "message": "Hi"}, expect=202
+    )
     student_name = world["student"].user.username
     instructor.send(
         "POST",
