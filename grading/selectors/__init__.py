@@ -42,7 +42,13 @@ from grading.selectors.final_grades import (
     student_grades,
     submission_grade,
 )
-from grading.selectors.graders import GradingQueue, QueueRow, grader_list, grading_queue
+from grading.selectors.graders import (
+    GradingQueue,
+    QueueRow,
+    grader_has_share,
+    grader_list,
+    grading_queue,
+)
 from grading.selectors.grades import (
     course_student_get,
     grade_get,
@@ -142,6 +148,7 @@ __all__ = [
     "grade_rows",
     "gradebook_export",
     "gradebook_page",
+    "grader_has_share",
     "grader_list",
     "grades_released",
     "grading_queue",

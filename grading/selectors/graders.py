@@ -33,6 +33,14 @@ def grader_list(*, enrollment: Enrollment, assignment: Assignment) -> QuerySet[G
     return GraderAssignment.objects.filter(assignment=assignment).select_related("grader")
 
 
+def grader_has_share(*, enrollment: Enrollment, assignment: Assignment) -> bool:
+    """Whether the caller was given a share of the assignment's grading (then their pages
+    show their share by default). One query."""
+    return GraderAssignment.objects.filter(
+        assignment=assignment, grader_id=enrollment.user_id
+    ).exists()
+
+
 @dataclass(frozen=True)
 class QueueScope:
     """What a queue shows: the students of ``sections`` (None: every section) on

@@ -91,11 +91,17 @@ def _filtered(
 @require_GET
 def grade_overview(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
     """Staff: the assignment's grading progress (overall and per question), the counting
-    submissions (``?mine=1``: the caller's share; ``?section=``; ``?ungraded=1``: ungraded
-    first) with their state and who holds them, and ``Next ungraded``. Others get 404."""
+    submissions (``?mine=1``: the caller's share, the default for a grader who has one;
+    ``?mine=0``: all; ``?section=``; ``?ungraded=1``: ungraded first) with their state and who holds them, and ``Next ungraded``. Others get 404."""
     enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
     question = _question(request)
-    mine = request.GET.get("mine") == "1"
+    # A grader with a share sees it by default (``?mine=0``: everything); others see all.
+    typed = request.GET.get("mine")
+    mine = (
+        typed == "1"
+        if typed in ("0", "1")
+        else selectors.grader_has_share(enrollment=enrollment, assignment=assignment)
+    )
     queue = selectors.grading_queue(
         enrollment=enrollment,
         assignment=assignment,

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from courses.models import Enrollment
-from grading.models import Annotation, Grade, GradingLock, RubricItem
+from grading.models import Annotation, Grade, GraderAssignment, GradingLock, RubricItem
 from submissions.models import Submission
 from tests.factories import AssignmentFactory, EnrollmentFactory, QuestionFactory
 from tests.grading.conftest import autograde
@@ -117,6 +117,20 @@ def test_the_overview_filters_by_section(
     page = client.get(overview_url(hw) + "?section=CS7643").content.decode()
     assert grad_student.user.username in page
     assert f'href="{view_url(hw, work)}"' not in page
+
+
+def test_a_grader_with_a_share_sees_it_by_default_and_can_look_at_all(
+    client: Any, ta: Any, hw: Any, work: Submission, grad_student: Any
+) -> None:
+    other = make_submission(grad_student, hw, {"model.py": b"x = 2\n"})
+    GraderAssignment.objects.create(assignment=hw, grader=ta.user, sections=["CS7643"])
+    client.force_login(ta.user)
+    page = client.get(overview_url(hw)).content.decode()
+    assert f'href="{view_url(hw, other)}"' in page
+    assert f'href="{view_url(hw, work)}"' not in page  # CS4803: not in the share
+    assert '<option value="1" selected>Mine</option>' in page
+    everything = client.get(overview_url(hw) + "?mine=0").content.decode()
+    assert f'href="{view_url(hw, work)}"' in everything
 
 
 def test_the_overview_puts_ungraded_first(
