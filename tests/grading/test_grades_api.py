@@ -619,11 +619,12 @@ def test_nothing_released_yet(
     body = r.json()
     assert body["assignments"] == [] and body["final_percent"] is None
     assert body["readiness_flag"] is None
-    # Released with no grade: a zero, marked missing.
+    # Released with no grade: a waitlisted student is not charged a missing zero, and has no
+    # final percent until enrolled (the syllabus's roster rules).
     release(syllabus["hw2"])
     body = api_client.get(my_url(course)).json()
-    assert body["assignments"][0]["missing"] and body["assignments"][0]["points"] == 0.0
-    assert body["final_percent"] == 0.0
+    assert not body["assignments"][0]["missing"] and body["assignments"][0]["points"] is None
+    assert body["final_percent"] is None
 
 
 def test_staff_sit_ins_and_outsiders_have_no_grades_here(
@@ -760,7 +761,7 @@ def test_the_gradebook_in_canvas_layout(
     assert adams[10] == ""  # nothing counted yet: no final percent
     moreno = by_name["Moreno, Luis"]
     assert moreno[5:10] == ["50.00", "", "", "", ""]
-    assert moreno[10] == "0.00"  # HW1 released and missing: a zero
+    assert moreno[10] == ""  # waitlisted: no missing zero for HW1, no final percent yet
 
 
 def test_the_gradebook_ignores_accept_and_refuses_in_json(
