@@ -89,6 +89,8 @@ from grading.selectors.rubrics import (
     rubric_list,
 )
 from grading.selectors.staff_gradebook import (
+    MISSING_ANY,
+    GradebookFilters,
     GradebookPage,
     current_points,
     gradebook_export,
@@ -97,11 +99,13 @@ from grading.selectors.staff_gradebook import (
 
 __all__ = [
     "DURATION_SAMPLE",
+    "MISSING_ANY",
     "WORKERS_SEEN_WITHIN",
     "AssignmentScore",
     "EvaluationView",
     "FileView",
     "GradeCell",
+    "GradebookFilters",
     "GradebookPage",
     "GradingQueue",
     "QuestionCell",

@@ -176,6 +176,7 @@ class _Book:
         self.categories = _category_policies(course_id)
         self.released = {a.pk: grades_released(a, now) for a in self.assignments}
         self._policies: dict[str | None, list[gradebook.AssignmentPolicy]] = {}
+        self._skipped: dict[tuple[int, str], frozenset[str]] = {}
 
     def policies(self, level: str | None) -> list[gradebook.AssignmentPolicy]:
         """The assignments' policies at a level (computed once per level)."""
@@ -188,14 +189,23 @@ class _Book:
     def offered(self, a: Assignment, level: str | None, rows: list[GradeRow]) -> list[GradeRow]:
         """The rows of the questions offered at the level: a question ``not_offered`` there
         counts for nothing, whatever the autograder gave it."""
-        if level is None:
+        if level is None or not rows:
             return rows
-        skip = {
-            q.slug for q in a.questions.all() if q.requirement_for(level) == Requirement.NOT_OFFERED
-        }
+        key = (a.pk, level)
+        skip = self._skipped.get(key)
+        if skip is None:
+            skip = self._skipped[key] = frozenset(
+                q.slug
+                for q in a.questions.all()
+                if q.requirement_for(level) == Requirement.NOT_OFFERED
+            )
         return [g for g in rows if g.question not in skip] if skip else rows
 
-    def row(self, enrollment: Enrollment, grades: GradesByAssignment) -> StudentRow:
+    def row(
+        self, enrollment: Enrollment, grades: GradesByAssignment, *, questions: bool = True
+    ) -> StudentRow:
+        """The student's row; without ``questions`` its cells carry no question cells (what
+        sorting and filtering everyone needs: the same points, percents and flags)."""
         level = _level(enrollment)
         policies = self.policies(level)
         grades = {a.pk: self.offered(a, level, grades.get(a.pk, [])) for a in self.assignments}
@@ -215,6 +225,7 @@ class _Book:
                 scores[a.slug],
                 grades.get(a.pk, []),
                 level,
+                questions=questions,
             )
             for a, p in zip(self.assignments, policies, strict=True)
         )
@@ -227,6 +238,8 @@ class _Book:
         score: gradebook.Score,
         rows: list[GradeRow],
         level: str | None,
+        *,
+        questions: bool = True,
     ) -> GradeCell:
         released = self.released[a.pk]
         ungraded = score.points is None and not score.excused
@@ -240,16 +253,20 @@ class _Book:
             excused=grade.excused,
             missing=grade.missing and released,
             needs_review=any(g.needs_review for g in rows),
-            questions=_questions(a, rows, level),
+            questions=_questions(a, rows, level) if questions else (),
         )
 
 
-def grade_rows(*, course_id: int, students: list[Enrollment], now: datetime) -> list[StudentRow]:
+def grade_rows(
+    *, course_id: int, students: list[Enrollment], now: datetime, questions: bool = True
+) -> list[StudentRow]:
     """The grades of these students (enrollments with their user and section), in their
-    order. Five queries however many students, assignments and grades."""
+    order. Five queries however many students, assignments and grades. Without
+    ``questions`` the cells carry no question cells (``questions == ()``), every other
+    number the same: what sorting and filtering a whole course needs, at less cost."""
     book = _Book(course_id, now)
     grades = _grades_of(course_id, [e.user_id for e in students])
-    return [book.row(e, grades.get(e.user_id, {})) for e in students]
+    return [book.row(e, grades.get(e.user_id, {}), questions=questions) for e in students]
 
 
 # --- a student's own grades ------------------------------------------------------------------
