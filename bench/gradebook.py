@@ -30,7 +30,6 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-
 ASSIGNMENTS = 15
 
 

@@ -25,8 +25,9 @@ _BY_NAME = ("user__last_name", "user__first_name", "user__username")
 def _roster(
     course_id: int, *, by_section: bool = False, desc: bool = False
 ) -> QuerySet[Enrollment]:
-    """The course's students and waitlisted students by name (by section code first with
-    ``by_section``, descending with ``desc``, no section last; then by name)."""
+    """The course's students and waitlisted students by name, ``desc``: descending; with
+    ``by_section``, by section code first (``desc``: descending; no section last), then by
+    name ascending within a section."""
     qs = Enrollment.objects.filter(
         course_id=course_id, role__in=sorted(SUBMITTING_ROLES)
     ).select_related("user", "section")

@@ -330,6 +330,6 @@ def _sort_link(
     """The link that sorts by ``key`` (the other way when it is the sort now) and the
     column's ``aria-sort``."""
     now = f.sort == key
-    order = "desc" if now and f.order == "asc" else "asc"
+    order = "desc" if now and f.order == "asc" else None  # None: ascending, the default
     aria = ("ascending" if f.order == "asc" else "descending") if now else None
-    return link(sort=key, order=order, page=None), aria
+    return link(sort=None if key == "name" else key, order=order, page=None), aria
