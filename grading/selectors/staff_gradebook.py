@@ -267,6 +267,26 @@ def _keep(row: StudentRow, filters: GradebookFilters) -> bool:
     return True
 
 
+def _needed(filters: GradebookFilters, assignments: list[Assignment]) -> set[str] | None:
+    """The assignments whose grades the computed filters and sort read (None: all of them):
+    an assignment's points or missing read its own grades, a category's percent its
+    assignments', the readiness flag the assignments with a threshold; the final percent
+    and ``missing=any`` read everything (see :func:`grade_rows`'s ``only``)."""
+    kind, _, slug = filters.sort.partition(":")
+    if kind == "final_percent" or filters.missing == MISSING_ANY:
+        return None
+    needed: set[str] = set()
+    if kind == "assignment":
+        needed.add(slug)
+    if kind == "category":
+        needed |= {a.slug for a in assignments if a.category.slug == slug}
+    if filters.missing:
+        needed.add(filters.missing)
+    if filters.flagged:
+        needed |= {a.slug for a in assignments if a.readiness_threshold is not None}
+    return needed
+
+
 def _computed_page(
     rows: list[StudentRow], filters: GradebookFilters, start: int, size: int
 ) -> tuple[int, list[StudentRow]]:
@@ -324,7 +344,13 @@ def gradebook_page(
     start = (max(page, 1) - 1) * page_size
     if filters.computed:
         everyone = _withhold(
-            grade_rows(course_id=course_id, students=list(qs), now=now, questions=False),
+            grade_rows(
+                course_id=course_id,
+                students=list(qs),
+                now=now,
+                questions=False,
+                only=_needed(filters, assignments),
+            ),
             withheld,
         )
         count, light = _computed_page(everyone, filters, start, page_size)

@@ -334,3 +334,39 @@ def test_the_query_count_is_flat_with_filters_and_sorts(client, book, sections, 
         assert r.status_code == 200, r.content
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+def test_partial_rows_read_what_the_full_rows_say(book) -> None:
+    """What the computed filters and sorts read of a partial row (grade_rows ``only``) is
+    what the full row says: the cells, a whole category's percent, the readiness flag."""
+    from courses.models import Enrollment
+    from grading.selectors import grade_rows
+
+    course = book["course"]
+    students = list(
+        Enrollment.objects.filter(course=course, role__in=["student", "waitlisted"])
+        .select_related("user", "section")
+        .order_by("user__username")
+    )
+    now = timezone.now()
+    full = grade_rows(course_id=course.id, students=students, now=now)
+    for only in ({"hw1"}, {"hw2", "hw3", "hw1"}, {"ps0"}):
+        partial = grade_rows(
+            course_id=course.id, students=students, now=now, questions=False, only=only
+        )
+        for f, p in zip(full, partial, strict=True):
+            assert [c.assignment.slug for c in p.cells] == sorted(
+                only, key=lambda s: [c.assignment.slug for c in f.cells].index(s)
+            )
+            for c in p.cells:
+                whole = f.cell(c.assignment.slug)
+                assert (c.points, c.missing, c.excused, c.percent) == (
+                    whole.points,
+                    whole.missing,
+                    whole.excused,
+                    whole.percent,
+                )
+            if only == {"hw2", "hw3", "hw1"}:
+                assert p.report.category("homework") == f.report.category("homework")
+            if only == {"ps0"}:
+                assert p.report.readiness_flag == f.report.readiness_flag
