@@ -63,11 +63,20 @@ class GradebookRowOutput(serializers.Serializer):  # type: ignore[type-arg]
     level = serializers.CharField(source="enrollment.section.level", allow_null=True, default=None)
     role = serializers.CharField(source="enrollment.role")
     assignments = serializers.SerializerMethodField()
+    categories = serializers.SerializerMethodField()
     final_percent = PointsField(source="report.final_percent", allow_null=True)
     readiness_flag = serializers.BooleanField(source="report.readiness_flag", allow_null=True)
 
     def get_name(self, row: StudentRow) -> str:
         return str(row.enrollment.user.get_full_name())
+
+    @extend_schema_field(serializers.DictField(child=PointsField(allow_null=True)))
+    def get_categories(self, row: StudentRow) -> dict[str, float | None]:
+        """Per category slug, its percent over released grades (null: nothing counted yet);
+        empty when the final percent is withheld (anonymous grading)."""
+        return {
+            c.slug: None if c.percent is None else float(c.percent) for c in row.report.categories
+        }
 
     @extend_schema_field(serializers.DictField(child=GradebookCellOutput()))
     def get_assignments(self, row: StudentRow) -> dict[str, Any]:
@@ -110,8 +119,14 @@ class GradebookApi(APIView):
     """GET (TA, instructor): the gradebook, a row per student and waitlisted student (by last
     name), with every assignment's grade (the numbers every other surface shows), the final
     percent over released grades and the readiness flag. ``?page`` (from 1),
-    ``?page_size`` (at most 1,000; default 100), ``?section`` (a code), ``?search`` (a
-    piece of a name or username)."""
+    ``?page_size`` (at most 1,000; default 100); filters ``?section`` (a code), ``?search``
+    (a piece of a name or username), ``?level``, ``?role``, ``?flagged=true``,
+    ``?missing=any|<slug>``; ``?sort=name|section|final_percent|assignment:<slug>|
+    category:<slug>`` and ``?order=asc|desc`` (see ``selectors.GradebookFilters``). A TA
+    under anonymous grading is refused (400 ``withheld``) a sort or filter on withheld
+    numbers."""
+
+    refusals = {"GET": {400: "invalid, withheld"}}
 
     @extend_schema(
         parameters=[
@@ -119,6 +134,21 @@ class GradebookApi(APIView):
             OpenApiParameter("page_size", int),
             OpenApiParameter("section", str),
             OpenApiParameter("search", str),
+            OpenApiParameter("level", str, enum=["undergraduate", "graduate"]),
+            OpenApiParameter("role", str, enum=["student", "waitlisted"]),
+            OpenApiParameter("flagged", bool, description="only readiness-flagged students"),
+            OpenApiParameter(
+                "missing",
+                str,
+                description="any: missing a released assignment; <slug>: missing that one",
+            ),
+            OpenApiParameter(
+                "sort",
+                str,
+                description="name (default), section, final_percent, assignment:<slug> "
+                "(points), category:<slug> (percent); no value last",
+            ),
+            OpenApiParameter("order", str, enum=["asc", "desc"]),
         ],
         responses=GradebookOutput,
     )
@@ -132,8 +162,7 @@ class GradebookApi(APIView):
             now=timezone.now(),
             page=page,
             page_size=size,
-            section=request.query_params.get("section") or None,
-            search=request.query_params.get("search") or None,
+            filters=selectors.GradebookFilters.from_params(request.query_params),
         )
         context = {"hidden": book.withheld.slugs}
         return Response(GradebookOutput(book, context=context).data)

@@ -104,6 +104,8 @@ from grading.selectors.similarity import (
     similarity_pair_get,
 )
 from grading.selectors.staff_gradebook import (
+    MISSING_ANY,
+    GradebookFilters,
     GradebookPage,
     current_points,
     gradebook_export,
@@ -113,6 +115,7 @@ from grading.selectors.statistics import AssignmentStatistics, assignment_statis
 
 __all__ = [
     "DURATION_SAMPLE",
+    "MISSING_ANY",
     "WORKERS_SEEN_WITHIN",
     "AssignmentScore",
     "AssignmentStatistics",
@@ -120,6 +123,7 @@ __all__ = [
     "EvaluationView",
     "FileView",
     "GradeCell",
+    "GradebookFilters",
     "GradebookPage",
     "GradingQueue",
     "PairRow",

@@ -128,21 +128,23 @@ class GradeRow:
     needs_review: bool
 
 
-def _grades_of(course_id: int, user_ids: Iterable[int]) -> dict[int, GradesByAssignment]:
-    """The students' grade rows in the course, by student id and assignment id. One query."""
+def _grades_of(
+    course_id: int, user_ids: Iterable[int], assignment_ids: list[int] | None = None
+) -> dict[int, GradesByAssignment]:
+    """The students' grade rows in the course (on these assignments only, with
+    ``assignment_ids``), by student id and assignment id. One query."""
     by_student: dict[int, GradesByAssignment] = {}
-    rows = (
-        Grade.objects.filter(assignment__course_id=course_id, student_id__in=list(user_ids))
-        .order_by("question")
-        .values_list(
-            "student_id",
-            "assignment_id",
-            "question",
-            "points",
-            "excused",
-            "override",
-            "needs_review",
-        )
+    grades = Grade.objects.filter(assignment__course_id=course_id, student_id__in=list(user_ids))
+    if assignment_ids is not None:
+        grades = grades.filter(assignment_id__in=assignment_ids)
+    rows = grades.order_by("question").values_list(
+        "student_id",
+        "assignment_id",
+        "question",
+        "points",
+        "excused",
+        "override",
+        "needs_review",
     )
     for student_id, assignment_id, question, points, excused, override, review in rows:
         row = GradeRow(question, points, excused, override, review)
@@ -171,11 +173,14 @@ class _Book:
     """What the rows of one course share: its assignments, categories and the policies per
     level (computed once per level)."""
 
-    def __init__(self, course_id: int, now: datetime) -> None:
-        self.assignments = list(course_assignments(course_id))
+    def __init__(self, course_id: int, now: datetime, only: set[str] | None = None) -> None:
+        self.assignments = [
+            a for a in course_assignments(course_id) if only is None or a.slug in only
+        ]
         self.categories = _category_policies(course_id)
         self.released = {a.pk: grades_released(a, now) for a in self.assignments}
         self._policies: dict[str | None, list[gradebook.AssignmentPolicy]] = {}
+        self._skipped: dict[tuple[int, str], frozenset[str]] = {}
 
     def policies(self, level: str | None) -> list[gradebook.AssignmentPolicy]:
         """The assignments' policies at a level (computed once per level)."""
@@ -188,14 +193,23 @@ class _Book:
     def offered(self, a: Assignment, level: str | None, rows: list[GradeRow]) -> list[GradeRow]:
         """The rows of the questions offered at the level: a question ``not_offered`` there
         counts for nothing, whatever the autograder gave it."""
-        if level is None:
+        if level is None or not rows:
             return rows
-        skip = {
-            q.slug for q in a.questions.all() if q.requirement_for(level) == Requirement.NOT_OFFERED
-        }
+        key = (a.pk, level)
+        skip = self._skipped.get(key)
+        if skip is None:
+            skip = self._skipped[key] = frozenset(
+                q.slug
+                for q in a.questions.all()
+                if q.requirement_for(level) == Requirement.NOT_OFFERED
+            )
         return [g for g in rows if g.question not in skip] if skip else rows
 
-    def row(self, enrollment: Enrollment, grades: GradesByAssignment) -> StudentRow:
+    def row(
+        self, enrollment: Enrollment, grades: GradesByAssignment, *, questions: bool = True
+    ) -> StudentRow:
+        """The student's row; without ``questions`` its cells carry no question cells (what
+        sorting and filtering everyone needs: the same points, percents and flags)."""
         level = _level(enrollment)
         policies = self.policies(level)
         grades = {a.pk: self.offered(a, level, grades.get(a.pk, [])) for a in self.assignments}
@@ -215,6 +229,7 @@ class _Book:
                 scores[a.slug],
                 grades.get(a.pk, []),
                 level,
+                questions=questions,
             )
             for a, p in zip(self.assignments, policies, strict=True)
         )
@@ -227,6 +242,8 @@ class _Book:
         score: gradebook.Score,
         rows: list[GradeRow],
         level: str | None,
+        *,
+        questions: bool = True,
     ) -> GradeCell:
         released = self.released[a.pk]
         ungraded = score.points is None and not score.excused
@@ -240,16 +257,35 @@ class _Book:
             excused=grade.excused,
             missing=grade.missing and released,
             needs_review=any(g.needs_review for g in rows),
-            questions=_questions(a, rows, level),
+            questions=_questions(a, rows, level) if questions else (),
         )
 
 
-def grade_rows(*, course_id: int, students: list[Enrollment], now: datetime) -> list[StudentRow]:
+def grade_rows(
+    *,
+    course_id: int,
+    students: list[Enrollment],
+    now: datetime,
+    questions: bool = True,
+    only: set[str] | None = None,
+) -> list[StudentRow]:
     """The grades of these students (enrollments with their user and section), in their
-    order. Five queries however many students, assignments and grades."""
-    book = _Book(course_id, now)
-    grades = _grades_of(course_id, [e.user_id for e in students])
-    return [book.row(e, grades.get(e.user_id, {})) for e in students]
+    order. Five queries however many students, assignments and grades.
+
+    What sorting and filtering a whole course needs, at less cost: without ``questions``
+    the cells carry no question cells (``questions == ()``), every other number the same;
+    with ``only`` (assignment slugs) the rows are partial: cells of those assignments only,
+    and a report over them alone. A partial row's cells are the full row's (an assignment's
+    grade depends on its own grades only), and so are the percents of the categories whose
+    assignments are all in ``only`` and the readiness flag when every assignment with a
+    readiness threshold is; its final percent is not the student's: read only those."""
+    book = _Book(course_id, now, only)
+    grades = _grades_of(
+        course_id,
+        [e.user_id for e in students],
+        None if only is None else [a.pk for a in book.assignments],
+    )
+    return [book.row(e, grades.get(e.user_id, {}), questions=questions) for e in students]
 
 
 # --- a student's own grades ------------------------------------------------------------------

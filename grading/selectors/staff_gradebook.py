@@ -3,35 +3,58 @@ the Canvas CSV export (per section), and the grade now of what regrade requests 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from courses.anonymity import names_hidden
-from courses.models import SUBMITTING_ROLES, Assignment, Enrollment, Section
+from courses.models import SUBMITTING_ROLES, Assignment, Category, Enrollment, Level, Section
 from courses.selectors import max_points
 from grading import export, gradebook
 from grading.selectors.final_grades import GradeCell, StudentRow, course_assignments, grade_rows
 from grading.selectors.grades import grades_released, staff_check
-from portal.errors import NotFound
+from portal.errors import NotFound, ValidationFailed
+
+_BY_NAME = ("user__last_name", "user__first_name", "user__username")
 
 
-def _roster(course_id: int) -> QuerySet[Enrollment]:
-    return (
-        Enrollment.objects.filter(course_id=course_id, role__in=sorted(SUBMITTING_ROLES))
-        .select_related("user", "section")
-        .order_by("user__last_name", "user__first_name", "user__username")
-    )
+def _roster(
+    course_id: int, *, by_section: bool = False, desc: bool = False
+) -> QuerySet[Enrollment]:
+    """The course's students and waitlisted students by name, ``desc``: descending; with
+    ``by_section``, by section code first (``desc``: descending; no section last), then by
+    name ascending within a section."""
+    qs = Enrollment.objects.filter(
+        course_id=course_id, role__in=sorted(SUBMITTING_ROLES)
+    ).select_related("user", "section")
+    if by_section:
+        code = F("section__code")
+        return qs.order_by(
+            code.desc(nulls_last=True) if desc else code.asc(nulls_last=True), *_BY_NAME
+        )
+    if desc:
+        return qs.order_by(*(F(f).desc() for f in _BY_NAME))
+    return qs.order_by(*_BY_NAME)
 
 
 def _filtered(
-    qs: QuerySet[Enrollment], *, section: str | None, search: str | None
+    qs: QuerySet[Enrollment],
+    *,
+    section: str | None,
+    search: str | None,
+    level: str | None = None,
+    role: str | None = None,
 ) -> QuerySet[Enrollment]:
     if section:
         qs = qs.filter(section__code=section)
+    if level:
+        qs = qs.filter(section__level=level)
+    if role:
+        qs = qs.filter(role=role)
     if search:
         qs = qs.filter(
             Q(user__username__icontains=search)
@@ -104,11 +127,179 @@ def _withhold(rows: list[StudentRow], withheld: Withheld) -> list[StudentRow]:
 
 
 @dataclass(frozen=True)
+class GradebookFilters:
+    """What the gradebook is narrowed to and sorted by (page and API alike).
+
+    In SQL, from the roster: ``section`` (a code), ``search`` (a piece of a name or username),
+    ``level`` (``undergraduate``, ``graduate``), ``role`` (``student``, ``waitlisted``). From
+    the computed grades (:func:`grade_rows`, never a second computation): ``flagged`` (the
+    readiness flag is true: PS0 at or below its threshold), ``missing`` (``"any"``: at least
+    one released assignment missing; an assignment's slug: that one missing). ``sort``:
+    ``name`` (last, first, username; the default), ``section``, ``final_percent``,
+    ``assignment:<slug>`` (its points), ``category:<slug>`` (its percent); ``order``: ``asc``
+    or ``desc``. Students without a value (ungraded, excused, no final yet) come last either
+    way; ties keep the name order."""
+
+    section: str | None = None
+    search: str | None = None
+    level: str | None = None
+    role: str | None = None
+    flagged: bool = False
+    missing: str | None = None
+    sort: str = "name"
+    order: str = "asc"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> GradebookFilters:
+        """The filters from query parameters (page and API alike): ``flagged`` is true or
+        false (1/0, yes/no, on/off); the rest are checked by :func:`gradebook_page`."""
+
+        def text(name: str) -> str | None:
+            return (params.get(name) or "").strip() or None
+
+        flagged = (params.get("flagged") or "").strip().lower()
+        if flagged not in _TRUE + _FALSE:
+            raise ValidationFailed("flagged is true or false.")
+        return cls(
+            section=text("section"),
+            search=text("search"),
+            level=text("level"),
+            role=text("role"),
+            flagged=flagged in _TRUE,
+            missing=text("missing"),
+            sort=text("sort") or "name",
+            order=(text("order") or "asc").lower(),
+        )
+
+    @property
+    def computed(self) -> bool:
+        """Whether every student's grades must be computed (a filter or sort on them)."""
+        return self.flagged or bool(self.missing) or self.sort not in _SQL_SORTS
+
+
+MISSING_ANY = "any"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+ORDERS = ("asc", "desc")
+_SQL_SORTS = ("name", "section")
+
+
+@dataclass(frozen=True)
 class GradebookPage:
     count: int
     rows: list[StudentRow]
     assignments: list[Assignment]
     withheld: Withheld = field(default_factory=Withheld)
+    categories: list[Category] = field(default_factory=list)
+    filters: GradebookFilters = field(default_factory=GradebookFilters)
+
+
+def _check_filters(
+    filters: GradebookFilters,
+    assignments: list[Assignment],
+    categories: list[Category],
+    withheld: Withheld,
+) -> None:
+    """Refuses (400) a filter or sort the gradebook does not know, and, under anonymous
+    grading, one on numbers withheld from the caller (they would give them away)."""
+    by_slug = {a.slug: a for a in assignments}
+    if filters.level and filters.level not in Level.values:
+        raise ValidationFailed(f"level is one of {', '.join(Level.values)}.", code="invalid")
+    if filters.role and filters.role not in SUBMITTING_ROLES:
+        raise ValidationFailed(f"role is one of {', '.join(sorted(SUBMITTING_ROLES))}.")
+    if filters.order not in ORDERS:
+        raise ValidationFailed("order is asc or desc.")
+    if filters.missing and filters.missing != MISSING_ANY and filters.missing not in by_slug:
+        raise ValidationFailed(
+            f"missing is {MISSING_ANY} or an assignment's slug; there is no "
+            f"assignment {filters.missing}."
+        )
+    kind, _, slug = filters.sort.partition(":")
+    known = (
+        filters.sort in (*_SQL_SORTS, "final_percent")
+        or (kind == "assignment" and slug in by_slug)
+        or (kind == "category" and slug in {c.slug for c in categories})
+    )
+    if not known:
+        raise ValidationFailed(
+            f"sort is name, section, final_percent, assignment:<slug> or category:<slug>; "
+            f"'{filters.sort}' is none of this course's."
+        )
+    hidden = [
+        by_slug[s]
+        for s in (slug if kind == "assignment" else None, filters.missing)
+        if s in withheld.slugs
+    ]
+    if hidden:
+        raise _withheld_refusal(hidden[0].title)
+    if withheld.percent and (filters.flagged or kind == "category" or kind == "final_percent"):
+        titles = ", ".join(a.title for a in assignments if a.slug in withheld.slugs)
+        raise _withheld_refusal(titles, percent=True)
+
+
+def _withheld_refusal(titles: str, *, percent: bool = False) -> ValidationFailed:
+    what = "the final percent, the categories and the readiness flag count it" if percent else ""
+    return ValidationFailed(
+        f"{titles} is graded anonymously and its students' names are hidden from you: "
+        + (f"{what}, so" if percent else "its numbers are withheld, so")
+        + " the gradebook cannot be sorted or filtered by them until the instructor reveals "
+        "the names.",
+        code="withheld",
+    )
+
+
+def _sort_value(row: StudentRow, sort: str) -> Decimal | None:
+    kind, _, slug = sort.partition(":")
+    if kind == "final_percent":
+        return row.report.final_percent
+    if kind == "category":
+        return next((c.percent for c in row.report.categories if c.slug == slug), None)
+    return row.cell(slug).points
+
+
+def _keep(row: StudentRow, filters: GradebookFilters) -> bool:
+    if filters.flagged and not row.report.readiness_flag:
+        return False
+    if filters.missing == MISSING_ANY:
+        return any(c.missing for c in row.cells)
+    if filters.missing:
+        return row.cell(filters.missing).missing
+    return True
+
+
+def _needed(filters: GradebookFilters, assignments: list[Assignment]) -> set[str] | None:
+    """The assignments whose grades the computed filters and sort read (None: all of them):
+    an assignment's points or missing read its own grades, a category's percent its
+    assignments', the readiness flag the assignments with a threshold; the final percent
+    and ``missing=any`` read everything (see :func:`grade_rows`'s ``only``)."""
+    kind, _, slug = filters.sort.partition(":")
+    if kind == "final_percent" or filters.missing == MISSING_ANY:
+        return None
+    needed: set[str] = set()
+    if kind == "assignment":
+        needed.add(slug)
+    if kind == "category":
+        needed |= {a.slug for a in assignments if a.category.slug == slug}
+    if filters.missing:
+        needed.add(filters.missing)
+    if filters.flagged:
+        needed |= {a.slug for a in assignments if a.readiness_threshold is not None}
+    return needed
+
+
+def _computed_page(
+    rows: list[StudentRow], filters: GradebookFilters, start: int, size: int
+) -> tuple[int, list[StudentRow]]:
+    """The rows kept by the computed filters, sorted (without a value last; ties in name
+    order, which ``rows`` are in), and the page of them: their count and the page's rows."""
+    kept = [r for r in rows if _keep(r, filters)]
+    if filters.sort in _SQL_SORTS:
+        ordered = kept
+    else:
+        valued = [(v, r) for r in kept if (v := _sort_value(r, filters.sort)) is not None]
+        valued.sort(key=lambda vr: vr[0], reverse=filters.order == "desc")  # stable
+        ordered = [r for _, r in valued] + [r for r in kept if _sort_value(r, filters.sort) is None]
+    return len(ordered), ordered[start : start + size]
 
 
 def gradebook_page(
@@ -119,24 +310,62 @@ def gradebook_page(
     page_size: int = 100,
     section: str | None = None,
     search: str | None = None,
+    filters: GradebookFilters | None = None,
 ) -> GradebookPage:
-    """Staff: one page of the gradebook (students and waitlisted students by last name),
-    filtered by section code and by a piece of a name or username. Seven queries however
-    many students, assignments and grades."""
+    """Staff: one page of the gradebook (students and waitlisted students), filtered and
+    sorted as :class:`GradebookFilters` says (by last name by default); bad filters and,
+    for a TA under anonymous grading, filters on withheld numbers are refused (400).
+
+    Filtering and sorting by name, section, level, role or search happen in SQL and only
+    the page's students are computed. A filter or sort on computed grades (flagged,
+    missing, points, percents) computes every student the SQL filters leave through
+    :func:`grade_rows` (without question cells), then filters, sorts and pages, then
+    computes the page's rows in full: the grades are the one selector's, never a second
+    SQL computation. Queries stay flat however many students, assignments and grades."""
     staff_check(enrollment)
-    qs = _filtered(_roster(enrollment.course_id), section=section, search=search)
-    count = qs.count()
-    start = (max(page, 1) - 1) * page_size
-    students = list(qs[start : start + page_size])
-    rows = grade_rows(course_id=enrollment.course_id, students=students, now=now)
-    assignments = (
-        list(course_assignments(enrollment.course_id))
-        if not rows
-        else [c.assignment for c in rows[0].cells]
-    )
+    filters = filters or GradebookFilters(section=section, search=search)
+    course_id = enrollment.course_id
+    assignments = list(course_assignments(course_id))
+    categories = list(Category.objects.filter(course_id=course_id).order_by("position", "slug"))
     withheld = withheld_for(enrollment=enrollment, assignments=assignments, now=now)
+    _check_filters(filters, assignments, categories, withheld)
+    qs = _filtered(
+        _roster(
+            course_id,
+            by_section=filters.sort == "section",
+            # a computed sort keeps ties in name order, whichever way it goes
+            desc=filters.order == "desc" and filters.sort in _SQL_SORTS,
+        ),
+        section=filters.section,
+        search=filters.search,
+        level=filters.level,
+        role=filters.role,
+    )
+    start = (max(page, 1) - 1) * page_size
+    if filters.computed:
+        everyone = _withhold(
+            grade_rows(
+                course_id=course_id,
+                students=list(qs),
+                now=now,
+                questions=False,
+                only=_needed(filters, assignments),
+            ),
+            withheld,
+        )
+        count, light = _computed_page(everyone, filters, start, page_size)
+        students = [r.enrollment for r in light]
+    else:
+        count = qs.count()
+        students = list(qs[start : start + page_size])
+    rows = grade_rows(course_id=course_id, students=students, now=now)
     return GradebookPage(
-        count=count, rows=_withhold(rows, withheld), assignments=assignments, withheld=withheld
+        count=count,
+        rows=_withhold(rows, withheld),
+        assignments=assignments,
+        withheld=withheld,
+        categories=categories,
+        filters=filters,
     )
 
 

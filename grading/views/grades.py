@@ -4,6 +4,8 @@ result that awaits review."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -17,8 +19,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
+from courses.models import Assignment, Level, Role
 from grading import selectors, services
-from portal.errors import ValidationFailed
+from portal.errors import ApplicationError, ValidationFailed
 from portal.pages import perform, typed_number
 from submissions import selectors as submission_selectors
 
@@ -159,31 +162,136 @@ def result_accept(request: HttpRequest, job_id: int) -> HttpResponse:
 GRADEBOOK_PAGE_SIZE = 50
 
 
+@dataclass(frozen=True)
+class _Column:
+    """A sortable column head of the gradebook page: its sort key, its label, the link that
+    sorts by it (the other way when it is the sort now) and its ``aria-sort``."""
+
+    key: str
+    label: str
+    href: str
+    aria_sort: str | None
+    num: bool = True
+    assignment: Assignment | None = None
+    expand_href: str = ""
+    expanded: bool = False
+
+
+def _gradebook_columns(
+    book: selectors.GradebookPage, link: Callable[..., str], expand: str
+) -> list[_Column]:
+    """The sortable heads: student, section, each assignment (with its link to show or hide
+    its questions, none when its numbers are withheld), each category's percent and the
+    final percent (these two not when withheld: they cannot be sorted by)."""
+    f = book.filters
+
+    def column(key: str, label: str, **more: Any) -> _Column:
+        href, aria = _sort_link(f, key, link)
+        return _Column(key, label, href, aria, **more)
+
+    hidden = book.withheld.slugs
+    columns = [column("name", "Student", num=False), column("section", "Section", num=False)]
+    for a in book.assignments:
+        more: dict[str, Any] = {"assignment": a, "expanded": a.slug == expand}
+        if a.slug not in hidden:
+            more["expand_href"] = link(expand=None if a.slug == expand else a.slug)
+        columns.append(column(f"assignment:{a.slug}", a.title, num=True, **more))
+    return columns
+
+
+def _summary_columns(book: selectors.GradebookPage, link: Callable[..., str]) -> list[_Column]:
+    """Each category's percent and the final percent; no links when they are withheld."""
+    f = book.filters
+    keys = [
+        (f"category:{c.slug}", f"{c.slug.replace('-', ' ').capitalize()} %")
+        for c in book.categories
+    ]
+    keys.append(("final_percent", "Final %"))
+    if book.withheld.percent:
+        return [_Column(k, label, "", None, True) for k, label in keys]
+    return [_Column(k, label, *_sort_link(f, k, link), True) for k, label in keys]
+
+
+def _gradebook_rows(book: selectors.GradebookPage, expand: str) -> list[dict[str, Any]]:
+    """Each row's cells for the page: an assignment's question cells follow it when it is
+    expanded (one per question of the assignment, None where not offered at the level);
+    the category percents in the course's order (None when withheld or not counted)."""
+    out = []
+    questions = next((list(a.questions.all()) for a in book.assignments if a.slug == expand), [])
+    for row in book.rows:
+        percents = {c.slug: c.percent for c in row.report.categories}
+        cells = []
+        for c in row.cells:
+            by_slug = {q.slug: q for q in c.questions}
+            shown = (
+                [by_slug.get(q.slug) for q in questions] if c.assignment.slug == expand else None
+            )
+            cells.append({"cell": c, "questions": shown})
+        out.append(
+            {
+                "row": row,
+                "cells": cells,
+                "categories": [percents.get(k.slug) for k in book.categories],
+            }
+        )
+    return out
+
+
 @login_required
 @require_GET
 def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
     """TAs and instructors (404 for everyone else): every student's grade on every
-    assignment (released or not), the final percent over released grades and the readiness
-    flag, 50 students a page, filtered by section and a piece of a name; the Canvas CSV per
-    section."""
+    assignment (released or not) with its questions on demand (``?expand=<slug>``), each
+    category's percent, the final percent over released grades and the readiness flag, 50
+    students a page, filtered (section, level, role, flagged, missing, a piece of a name) and
+    sorted by any column as the API is (``selectors.GradebookFilters``); the Canvas CSV per
+    section. A filter the selector refuses shows its message over the unfiltered book (400)."""
     enrollment = course_selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
     course = enrollment.course
-    section = request.GET.get("section", "").strip()
-    search = request.GET.get("search", "").strip()
     try:
         page = max(int(request.GET.get("page", "1")), 1)
     except ValueError:
         page = 1
-    book = selectors.gradebook_page(
-        enrollment=enrollment,
-        now=timezone.now(),
-        page=page,
-        page_size=GRADEBOOK_PAGE_SIZE,
-        section=section or None,
-        search=search or None,
-    )
+    now = timezone.now()
+    status = 200
+    try:
+        filters = selectors.GradebookFilters.from_params(request.GET)
+        book = selectors.gradebook_page(
+            enrollment=enrollment,
+            now=now,
+            page=page,
+            page_size=GRADEBOOK_PAGE_SIZE,
+            filters=filters,
+        )
+    except ApplicationError as refusal:
+        messages.error(request, refusal.message)
+        status, page = 400, 1
+        book = selectors.gradebook_page(
+            enrollment=enrollment, now=now, page=1, page_size=GRADEBOOK_PAGE_SIZE
+        )
+    f = book.filters
+    expand = request.GET.get("expand", "").strip()
+    if expand in book.withheld.slugs or expand not in {a.slug for a in book.assignments}:
+        expand = ""
+    state = {
+        "section": f.section,
+        "level": f.level,
+        "role": f.role,
+        "flagged": "true" if f.flagged else None,
+        "missing": f.missing,
+        "search": f.search,
+        "sort": None if f.sort == "name" else f.sort,
+        "order": None if f.order == "asc" else f.order,
+        "expand": expand or None,
+        "page": None,
+    }
+
+    def link(**changes: str | None) -> str:
+        """This page's address with ``changes`` (None drops a parameter)."""
+        params = {**state, **changes}
+        return "?" + urlencode({k: v for k, v in params.items() if v})
+
     pages = max((book.count + GRADEBOOK_PAGE_SIZE - 1) // GRADEBOOK_PAGE_SIZE, 1)
-    query = urlencode({k: v for k, v in {"section": section, "search": search}.items() if v})
     return render(
         request,
         "grading/gradebook.html",
@@ -193,12 +301,26 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
             "tz": course_selectors.course_tz(course),
             "book": book,
             "withheld_titles": [a.title for a in book.assignments if a.slug in book.withheld.slugs],
-            "filters": {"section": section, "search": search},
-            "query": query,
+            "filters": f,
+            "filtered": any((f.section, f.search, f.level, f.role, f.flagged, f.missing)),
+            "columns": _gradebook_columns(book, link, expand),
+            "summary_columns": _summary_columns(book, link),
+            "expanded_questions": next(
+                (list(a.questions.all()) for a in book.assignments if a.slug == expand), []
+            ),
+            "expand": expand,
+            "table": _gradebook_rows(book, expand),
+            "previous_href": link(page=str(page - 1)) if page > 1 else "",
+            "next_href": link(page=str(page + 1)) if page < pages else "",
             "page": page,
             "pages": pages,
             "sections": list(course.sections.all()),
+            "levels": Level.choices,
+            "roles": [(Role.STUDENT, "Students"), (Role.WAITLISTED, "Waitlisted")],
+            "missing_any": selectors.MISSING_ANY,
+            "released": [a for a in book.assignments if a.grades_released_at],
         },
+        status=status,
     )
 
 
@@ -232,3 +354,14 @@ def grades_import(request: HttpRequest, course_slug: str, assignment_slug: str) 
         ),
     )
     return redirect("submissions:assignment_detail", enrollment.course.slug, assignment.slug)
+
+
+def _sort_link(
+    f: selectors.GradebookFilters, key: str, link: Callable[..., str]
+) -> tuple[str, str | None]:
+    """The link that sorts by ``key`` (the other way when it is the sort now) and the
+    column's ``aria-sort``."""
+    now = f.sort == key
+    order = "desc" if now and f.order == "asc" else None  # None: ascending, the default
+    aria = ("ascending" if f.order == "asc" else "descending") if now else None
+    return link(sort=None if key == "name" else key, order=order, page=None), aria

@@ -182,6 +182,7 @@ def _pages(c: dict[str, Any]) -> dict[str, list[str]]:
         f"{course}/grading/",
         f"{course}/regrades/",
         f"{course}/gradebook/",
+        f"{course}/gradebook/?sort=final_percent&order=desc&expand=hw1&level=undergraduate",
         f"{course}/assignments/hw1/grade/",
         f"{course}/assignments/hw1/graders/",
         f"{course}/assignments/hw1/statistics/",
