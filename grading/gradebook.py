@@ -70,8 +70,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 
 __all__ = [
     "AssignmentGrade",
@@ -178,12 +179,60 @@ class GradeReport:
 
 def round_percent(value: Fraction | Decimal) -> Decimal:
     """``value`` rounded to 2 places, ROUND_HALF_UP (halves away from zero), exactly."""
-    exact = Fraction(value)
-    scaled = abs(exact) * 100
-    units = int(scaled + Fraction(1, 2))  # floor, as scaled + 1/2 is not negative
-    if exact < 0 and units:
+    numerator, denominator = value.as_integer_ratio()
+    return _round_ratio(numerator, denominator)
+
+
+def _round_ratio(numerator: int, denominator: int) -> Decimal:
+    """``numerator / denominator`` (``denominator`` > 0) rounded as :func:`round_percent`,
+    in integers: floor(|x| * 100 + 1/2) = (200 |n| + d) // 2d hundredths, signed."""
+    units = (abs(numerator) * 200 + denominator) // (2 * denominator)
+    if numerator < 0 and units:
         units = -units
     return Decimal(units).scaleb(-2)
+
+
+def _percent(points: Decimal, maximum: Fraction) -> Decimal:
+    """Rule 5: points / maximum * 100, rounded, exactly, in integers (``maximum`` > 0)."""
+    n, d = points.as_integer_ratio()
+    return _round_ratio(n * maximum.denominator * 100, d * maximum.numerator)
+
+
+def _policy_exact(assignment: AssignmentPolicy) -> tuple[Fraction, Fraction | None]:
+    """An assignment policy's numbers checked and made exact, once per policy (a selector
+    grades thousands of students with the same policies); a policy that cannot be a cache
+    key (a value of a wrong type) is checked, and refused, uncached."""
+    try:
+        return _policy_exact_cached(assignment)
+    except TypeError:
+        return _policy_exact_checked(assignment)
+
+
+@lru_cache(maxsize=4096)
+def _policy_exact_cached(assignment: AssignmentPolicy) -> tuple[Fraction, Fraction | None]:
+    return _policy_exact_checked(assignment)
+
+
+def _policy_exact_checked(assignment: AssignmentPolicy) -> tuple[Fraction, Fraction | None]:
+    name = f"assignment {assignment.slug!r}"
+    maximum = _exact(f"{name} max_points", assignment.max_points)
+    _exact(f"{name} extra_credit_points", assignment.extra_credit_points)
+    threshold = (
+        None
+        if assignment.readiness_threshold is None
+        else _exact(f"{name} readiness_threshold", assignment.readiness_threshold)
+    )
+    return maximum, threshold
+
+
+# Decimal sums of points, exact: a sum that would need rounding raises instead (grades,
+# with two decimals, never come near 60 digits).
+_EXACT = Context(prec=60, traps=[Inexact, InvalidOperation])
+
+
+def _exact_sum(total: Decimal, value: Decimal) -> Decimal:
+    """``total + value``, refused rather than rounded."""
+    return _EXACT.add(total, value)
 
 
 def _exact(name: str, value: Decimal, *, allow_negative: bool = False) -> Fraction:
@@ -196,6 +245,14 @@ def _exact(name: str, value: Decimal, *, allow_negative: bool = False) -> Fracti
     if fraction < 0 and not allow_negative:
         raise ValueError(f"{name} must not be negative, got {value!r}")
     return fraction
+
+
+def _finite(name: str, value: Decimal) -> None:
+    """What :func:`_exact` checks of a value that may be negative, without making it exact."""
+    if not isinstance(value, Decimal | int):
+        raise ValueError(f"{name} must be a Decimal, got {value!r}")
+    if not Decimal(value).is_finite():
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
 
 
 def _clamp(points: Decimal, maximum: Decimal, extra: Decimal) -> Decimal:
@@ -213,23 +270,19 @@ def _clamp(points: Decimal, maximum: Decimal, extra: Decimal) -> Decimal:
 class _Tally:
     """A category's counted assignments so far: exact sums, and the Decimals to report."""
 
-    points: Fraction = Fraction(0)
-    maximum: Fraction = Fraction(0)
     points_decimal: Decimal = ZERO
     maximum_decimal: Decimal = ZERO
     counted_assignments: int = 0
 
-    def add(self, points: Decimal, max_points: Decimal, maximum: Fraction) -> None:
-        self.points += Fraction(points)
-        self.maximum += maximum
-        self.points_decimal += points
-        self.maximum_decimal += max_points
+    def add(self, points: Decimal, max_points: Decimal) -> None:
+        self.points_decimal = _exact_sum(self.points_decimal, points)
+        self.maximum_decimal = _exact_sum(self.maximum_decimal, max_points)
         self.counted_assignments += 1
 
     def percent(self) -> Fraction | None:
         """Rule 6: Σ points / Σ max_points * 100; ``None`` when nothing counted or Σ max is 0."""
-        if self.counted_assignments and self.maximum > 0:
-            return self.points * HUNDRED / self.maximum
+        if self.counted_assignments and self.maximum_decimal > 0:
+            return Fraction(self.points_decimal) * HUNDRED / Fraction(self.maximum_decimal)
         return None
 
 
@@ -317,16 +370,10 @@ def _check_assignment(
     seen.add(assignment.slug)
     if assignment.category not in weights:
         raise ValueError(f"{name} is in unknown category {assignment.category!r}")
-    maximum = _exact(f"{name} max_points", assignment.max_points)
-    _exact(f"{name} extra_credit_points", assignment.extra_credit_points)
-    threshold = (
-        None
-        if assignment.readiness_threshold is None
-        else _exact(f"{name} readiness_threshold", assignment.readiness_threshold)
-    )
+    maximum, threshold = _policy_exact(assignment)
     score = scores.get(assignment.slug)
     if score is not None and score.points is not None:
-        _exact(f"{name} score", score.points, allow_negative=True)
+        _finite(f"{name} score", score.points)
     return maximum, threshold
 
 
@@ -364,11 +411,11 @@ def _grade_assignment(
     points = _counted_points(assignment, score)
     if missing and not enrolled:
         missing, points = False, None
-    percent: Fraction | None = None
+    percent: Decimal | None = None
     if points is not None:
-        tally.add(points, assignment.max_points, maximum)
+        tally.add(points, assignment.max_points)
         if maximum > 0:
-            percent = Fraction(points) * HUNDRED / maximum  # rule 5
+            percent = _percent(points, maximum)  # rule 5
     return AssignmentGrade(
         slug=assignment.slug,
         title=assignment.title,
@@ -376,7 +423,7 @@ def _grade_assignment(
         points=points,
         max_points=assignment.max_points,
         extra_credit_points=assignment.extra_credit_points,
-        percent=None if percent is None else round_percent(percent),
+        percent=percent,
         missing=missing,
         excused=excused,
     )

@@ -72,7 +72,14 @@ def test_the_module_imports_only_the_standard_library():
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
-    assert imported <= {"__future__", "collections", "dataclasses", "decimal", "fractions"}
+    assert imported <= {
+        "__future__",
+        "collections",
+        "dataclasses",
+        "decimal",
+        "fractions",
+        "functools",
+    }
 
 
 def test_the_docstring_documents_every_rule_and_its_boundaries():
