@@ -31,3 +31,15 @@ if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
     AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
+
+# Rendered files (highlighted code, notebooks) are shared by every web process through Redis
+# when there is one: a file is highlighted once, not once per gunicorn worker. Keys carry the
+# file's SHA-256 and the renderer's version, so an entry never goes stale; a week's expiry
+# keeps the set to what is being graded.
+if env.str("REDIS_URL", default=""):
+    CACHES["rendered_files"] = {  # noqa: F405
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("RENDERED_FILES_CACHE_URL", default=env.str("REDIS_URL")),
+        "KEY_PREFIX": "rendered",
+        "TIMEOUT": 7 * 24 * 3600,
+    }

@@ -62,3 +62,24 @@ def test_local_settings_default_to_sqlite_and_in_process_tasks():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert r.stdout.split() == ["django.db.backends.postgresql", "False"], r.stderr
+
+
+def test_production_shares_rendered_files_through_redis():
+    """With REDIS_URL, every web process reads the same highlighted files (a real Redis
+    round trip, on a database the tests own and a key prefix of their own)."""
+    code = (
+        "import django; django.setup(); from django.core.cache import caches; "
+        "c = caches['rendered_files']; c.set('settings-test', 'shared', 30); "
+        "print(type(c).__name__, c.get('settings-test')); c.delete('settings-test')"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings.production",
+        SECRET_KEY="x" * 50,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/portal",
+        REDIS_URL="redis://127.0.0.1:6379/15",
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert r.stdout.split() == ["RedisCache", "shared"], r.stderr
