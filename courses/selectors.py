@@ -227,6 +227,15 @@ def enrollment_get_staff(*, user: AbstractBaseUser | AnonymousUser, course_slug:
     return enrollment
 
 
+def staff_assignment_get(
+    *, user: AbstractBaseUser | AnonymousUser, course_slug: str, assignment_slug: str, now: datetime
+) -> tuple[Enrollment, Assignment]:
+    """The caller's staff enrollment and one assignment of the course (staff pages and APIs
+    on an assignment); anyone not staff gets 404, as does an unknown assignment."""
+    enrollment = enrollment_get_staff(user=user, course_slug=course_slug)
+    return enrollment, assignment_get(enrollment=enrollment, slug=assignment_slug, now=now)
+
+
 def group_list(*, enrollment: Enrollment) -> QuerySet[ProjectGroup]:
     """Staff: every project group of the course; a student: their own (zero or one)."""
     qs = ProjectGroup.objects.filter(course_id=enrollment.course_id)

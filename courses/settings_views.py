@@ -21,6 +21,7 @@ from courses.models import AfterGrace, Enrollment
 from courses.selectors import AssignmentRow
 from courses.services.settings import MAX_GRACE_DAYS
 from portal.errors import ApplicationError, ValidationFailed
+from portal.numbers import plain
 from portal.pages import perform, typed_number
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -71,10 +72,9 @@ def _assignment_form(row: AssignmentRow, tz: tzinfo, posted: Any = None) -> dict
         "due_at": _local_input(a.due_at, tz),
         "grace_days": str(a.grace_days),
         "after_grace": a.after_grace,
-        "points": format(a.points.normalize(), "f"),
+        "points": plain(a.points),
         "questions": [
-            {"slug": q.slug, "label": q.shown, "points": format(q.points.normalize(), "f")}
-            for q in row.questions
+            {"slug": q.slug, "label": q.shown, "points": plain(q.points)} for q in row.questions
         ],
         "grace_ends": _shown(row.grace_ends_at, tz),
         "has_questions": bool(row.questions),
@@ -91,7 +91,7 @@ def _category_rows(enrollment: Enrollment, posted: Any = None) -> list[dict[str,
     rows = [
         {
             "slug": c.slug,
-            "weight": format(c.weight.normalize(), "f"),
+            "weight": plain(c.weight),
             "bonus": c.bonus,
             "n_assignments": c.n_assignments,  # type: ignore[attr-defined]
             "remove": False,
@@ -159,7 +159,7 @@ def _settings_context(
         ],
         "after_grace_choices": AfterGrace.choices,
         "categories": categories,
-        "weights_sum": None if total is None else format(total.normalize(), "f"),
+        "weights_sum": None if total is None else plain(total),
         "weights_ok": total == 100,
         "regrade_days": regrade_days,
         "links": links,

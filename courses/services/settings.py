@@ -37,6 +37,7 @@ from courses.models import (
     Role,
 )
 from portal.errors import ApplicationError, NotFound, PermissionDeniedError, ValidationFailed
+from portal.numbers import plain
 
 ASSIGNMENT_FIELDS = ("title", "release_at", "due_at", "grace_days", "after_grace", "points")
 # The largest number the points columns hold (max_digits 8, 2 decimal places).
@@ -56,7 +57,7 @@ def change_text(value: Any, tz: tzinfo) -> str | None:
     if isinstance(value, datetime):
         return value.astimezone(tz).isoformat()
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return plain(value)
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -276,7 +277,7 @@ class CategoryInput:
 
 
 def weights_sum_message(total: Decimal) -> str:
-    shown = format(total.normalize(), "f")
+    shown = plain(total)
     return f"The weights of the graded categories add up to {shown}%, not 100%."
 
 

@@ -20,15 +20,16 @@ from grading.selectors.graders import QueueRow
 from portal.serializers import PointsField
 
 
-def _staff_assignment(
+def staff_assignment(
     request: Request, course_slug: str, assignment_slug: str
 ) -> tuple[Enrollment, Assignment]:
     """The caller's staff enrollment and the assignment; 404 for anyone not staff."""
-    enrollment = course_selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
-    assignment = course_selectors.assignment_get(
-        enrollment=enrollment, slug=assignment_slug, now=timezone.now()
+    return course_selectors.staff_assignment_get(
+        user=request.user,
+        course_slug=course_slug,
+        assignment_slug=assignment_slug,
+        now=timezone.now(),
     )
-    return enrollment, assignment
 
 
 class GraderOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -64,13 +65,13 @@ class GradersApi(APIView):
 
     @extend_schema(responses=GraderOutput(many=True))
     def get(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
-        enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+        enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
         shares = selectors.grader_list(enrollment=enrollment, assignment=assignment)
         return Response(GraderOutput(shares, many=True).data)
 
     @extend_schema(request=Input, responses={200: GraderOutput, 201: GraderOutput})
     def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
-        enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+        enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         share, created = services.grader_assign(
@@ -89,7 +90,7 @@ class GraderApi(APIView):
     def delete(
         self, request: Request, course_slug: str, assignment_slug: str, username: str
     ) -> Response:
-        enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+        enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
         services.grader_unassign(by=enrollment, assignment=assignment, grader=username)
         return Response(status=204)
 
@@ -160,7 +161,7 @@ class GradingQueueApi(APIView):
         responses=GradingQueueOutput,
     )
     def get(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
-        enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+        enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
         queue = selectors.grading_queue(
             enrollment=enrollment,
             assignment=assignment,
@@ -202,7 +203,7 @@ class GradingNextApi(APIView):
 
     @extend_schema(request=Input, responses={200: GradingNextOutput, 204: None})
     def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
-        enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+        enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         handed = services.grading_next(

@@ -382,11 +382,11 @@ class GradesImportApi(APIView):
 
     @extend_schema(request={"multipart/form-data": Input}, responses={200: Output})
     def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
-        enrollment = course_selectors.enrollment_get_staff(
-            user=request.user, course_slug=course_slug
-        )
-        assignment = course_selectors.assignment_get(
-            enrollment=enrollment, slug=assignment_slug, now=timezone.now()
+        enrollment, assignment = course_selectors.staff_assignment_get(
+            user=request.user,
+            course_slug=course_slug,
+            assignment_slug=assignment_slug,
+            now=timezone.now(),
         )
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)

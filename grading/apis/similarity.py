@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from grading import selectors, services
-from grading.apis.graders import _staff_assignment
+from grading.apis.graders import staff_assignment
 from grading.models import SimilarityCheck
 from grading.selectors.similarity import CheckView, PairRow
 from portal.errors import NotFound
@@ -93,7 +93,7 @@ class SimilarityApi(APIView):
 
     @extend_schema(responses=SimilarityCheckOutput)
     def get(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
-        enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+        enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
         view = selectors.similarity_latest(enrollment=enrollment, assignment=assignment)
         if view is None:
             raise NotFound(
@@ -104,7 +104,7 @@ class SimilarityApi(APIView):
 
     @extend_schema(request=None, responses={200: SimilarityCheckOutput, 202: SimilarityCheckOutput})
     def post(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
-        enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+        enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
         check, created = services.similarity_check_start(
             by=enrollment, assignment=assignment, now=timezone.now()
         )

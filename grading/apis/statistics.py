@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from courses import selectors as course_selectors
 from grading import selectors
+from grading.apis.graders import staff_assignment
 from grading.statistics import Summary
 from portal.serializers import PointsField
 
@@ -90,15 +90,9 @@ class AssignmentStatisticsApi(APIView):
 
     @extend_schema(responses=AssignmentStatisticsOutput)
     def get(self, request: Request, course_slug: str, assignment_slug: str) -> Response:
-        enrollment = course_selectors.enrollment_get_staff(
-            user=request.user, course_slug=course_slug
-        )
-        now = timezone.now()
-        assignment = course_selectors.assignment_get(
-            enrollment=enrollment, slug=assignment_slug, now=now
-        )
+        enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
         stats = selectors.assignment_statistics(
-            enrollment=enrollment, assignment=assignment, now=now
+            enrollment=enrollment, assignment=assignment, now=timezone.now()
         )
         body = _flat(
             stats.summary,

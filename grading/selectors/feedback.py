@@ -19,6 +19,7 @@ from grading.code_view import Note
 from grading.models import RubricItem
 from grading.selectors.grades import grades_released, question_titles
 from grading.selectors.rubrics import EvaluationView, evaluation_get
+from portal.numbers import plain
 from submissions.models import Submission, SubmissionFile
 
 
@@ -68,7 +69,7 @@ CACHE_SECONDS = 7 * 24 * 3600
 def signed(points: Decimal) -> str:
     """Points with their sign, as a rubric shows them: "\u22122" (a true minus sign), "+1.5",
     "0"."""
-    text = format(abs(points).normalize(), "f")
+    text = plain(abs(points))
     return f"{MINUS}{text}" if points < 0 else f"+{text}" if points > 0 else "0"
 
 

@@ -22,7 +22,7 @@ from portal.errors import NotFound, ValidationFailed
 _BY_NAME = ("user__last_name", "user__first_name", "user__username")
 
 
-def _roster(
+def gradebook_roster(
     course_id: int, *, by_section: bool = False, desc: bool = False
 ) -> QuerySet[Enrollment]:
     """The course's students and waitlisted students by name, ``desc``: descending; with
@@ -330,7 +330,7 @@ def gradebook_page(
     withheld = withheld_for(enrollment=enrollment, assignments=assignments, now=now)
     _check_filters(filters, assignments, categories, withheld)
     qs = _filtered(
-        _roster(
+        gradebook_roster(
             course_id,
             by_section=filters.sort == "section",
             # a computed sort keeps ties in name order, whichever way it goes
@@ -381,7 +381,7 @@ def gradebook_export(
     (:class:`Withheld`)."""
     staff_check(enrollment)
     course_id = enrollment.course_id
-    students = list(_filtered(_roster(course_id), section=section, search=None))
+    students = list(_filtered(gradebook_roster(course_id), section=section, search=None))
     rows = grade_rows(course_id=course_id, students=students, now=now)
     assignments = list(course_assignments(course_id))
     withheld = withheld_for(enrollment=enrollment, assignments=assignments, now=now)

@@ -14,7 +14,7 @@ from courses.models import Assignment, Enrollment, Role
 from grading import statistics
 from grading.selectors.final_grades import GradeCell, grade_rows
 from grading.selectors.grades import staff_check
-from grading.selectors.staff_gradebook import _roster
+from grading.selectors.staff_gradebook import gradebook_roster
 from portal.errors import NotFound
 
 
@@ -74,12 +74,16 @@ def assignment_statistics(
 ) -> AssignmentStatistics:
     """Staff: the statistics of one assignment over the course's enrolled students (the
     waitlisted are not in the class's numbers), overall, per question and per section.
-    Queries as :func:`grade_rows` for the whole roster (flat in the number of students)."""
+    Queries as :func:`grade_rows` for the whole roster, over this assignment only (flat in
+    the number of students)."""
     staff_check(enrollment)
     if assignment.course_id != enrollment.course_id:
         raise NotFound("There is no such assignment in this course.")
-    students = list(_roster(enrollment.course_id).filter(role=Role.STUDENT))
-    rows = grade_rows(course_id=enrollment.course_id, students=students, now=now)
+    students = list(gradebook_roster(enrollment.course_id).filter(role=Role.STUDENT))
+    # Rows over this assignment only: its cells are the full rows' (grade_rows's ``only``).
+    rows = grade_rows(
+        course_id=enrollment.course_id, students=students, now=now, only={assignment.slug}
+    )
     cells = [(row.enrollment, row.cell(assignment.slug)) for row in rows]
     all_cells = [c for _, c in cells]
     maximum = max((c.max_points for c in all_cells), default=assignment.points)

@@ -8,7 +8,6 @@ from."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import transaction
 
@@ -19,6 +18,7 @@ from grading.models import Grade, GradeChange
 from grading.selectors.grades import question_specs
 from grading.services.recompute import grades_recompute
 from portal.errors import NotFound, PermissionDeniedError, ValidationFailed
+from portal.numbers import plain
 
 SHOWN_PROBLEMS = 20
 GRADES_IMPORT_MAX_BYTES = MAX_BYTES  # what the pages and the API read of an upload
@@ -28,11 +28,6 @@ GRADES_IMPORT_MAX_BYTES = MAX_BYTES  # what the pages and the API read of an upl
 class Imported:
     grades: int
     students: int
-
-
-def _shown(points: Decimal) -> str:
-    """Points as people write them: 3, 2.5 (never 3.00)."""
-    return format(points.normalize(), "f")
 
 
 def _row_problem(
@@ -49,13 +44,13 @@ def _row_problem(
             )
         return f"line {row.line}: '{row.question}' is not a question of {assignment.title}"
     if row.points > spec.points:
-        most = _shown(spec.points)
+        most = plain(spec.points)
         what = (
             f"the {most} points of {row.question}"
             if row.question
             else f"{assignment.title}'s {most} points"
         )
-        return f"line {row.line}: {_shown(row.points)} is above {what}"
+        return f"line {row.line}: {plain(row.points)} is above {what}"
     return None
 
 

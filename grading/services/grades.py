@@ -27,6 +27,7 @@ from grading.results import ResultsInvalid, parse_results
 from grading.selectors.grades import question_specs
 from grading.services.recompute import grades_recompute
 from portal.errors import ApplicationError, NotFound, PermissionDeniedError
+from portal.numbers import plain
 from submissions.models import Submission
 from submissions.selectors import counting_ids
 
@@ -64,16 +65,11 @@ def _spec(assignment: Assignment, question: str) -> scoring.QuestionSpec | None:
     return next((q for q in specs if q.slug == question), None)
 
 
-def _shown(value: Decimal) -> str:
-    """8, 8.5 or 8.25: a number as a person writes it."""
-    return f"{value.normalize():f}" if value.is_finite() else str(value)
-
-
 def _out_of_range(field: str, value: Decimal, low: Decimal, high: Decimal, what: str) -> None:
     if not value.is_finite() or value < low or value > high:
-        span = f"from {_shown(low)} to {_shown(high)}"
+        span = f"from {plain(low)} to {plain(high)}"
         raise ApplicationError(
-            f"{what} must be {span} points; {_shown(value)} is not.",
+            f"{what} must be {span} points; {plain(value)} is not.",
             code="points_out_of_range",
             fields={field: [span]},
         )

@@ -30,12 +30,12 @@ from grading.services.grades import (
     _Keep,
     _out_of_range,
     _people_check,
-    _shown,
     _spec,
     graded_students,
     question_check,
 )
 from grading.services.recompute import grades_recompute
+from portal.numbers import plain
 from submissions.models import Submission
 
 
@@ -141,8 +141,8 @@ def rubric_item_update(
         item.save()
         if item.points != old_points:
             detail = (
-                f"rubric item '{item.description}' now {_shown(item.points)} "
-                f"(was {_shown(old_points)})"
+                f"rubric item '{item.description}' now {plain(item.points)} "
+                f"(was {plain(old_points)})"
             )
             _rescore_applied(item=item, by=by, detail=detail, user_ids=_applied_to(item))
     return item
@@ -154,7 +154,7 @@ def rubric_item_delete(*, by: Enrollment, item: RubricItem) -> None:
     with transaction.atomic():
         item = RubricItem.objects.select_for_update().select_related("assignment").get(pk=item.pk)
         user_ids = _applied_to(item)
-        detail = f"rubric item '{item.description}' ({_shown(item.points)}) deleted"
+        detail = f"rubric item '{item.description}' ({plain(item.points)}) deleted"
         item.delete()
         _rescore_applied(item=item, by=by, detail=detail, user_ids=user_ids)
 
@@ -214,12 +214,13 @@ def _annotations_check(submission: Submission, annotations: Sequence[AnnotationI
 
 
 def _grade_parts_set(grade: Grade, given: QuestionEvaluation) -> None:
-    """The question's staff parts on one grade row (the items replaced, not added)."""
+    """The question's staff parts on one grade row (the items replaced, not added), and its
+    override as the caller left it."""
     if not isinstance(given.adjustment, _Keep):
         grade.adjustment = given.adjustment
     if not isinstance(given.comment, _Keep):
         grade.comment = given.comment
-    grade.save(update_fields=["adjustment", "comment", "updated_at"])
+    grade.save(update_fields=["adjustment", "comment", "override", "updated_at"])
     if isinstance(given.rubric_items, _Keep):
         return
     wanted = set(given.rubric_items)
@@ -271,9 +272,8 @@ def evaluation_set(
                 grade, _ = Grade.objects.select_for_update().get_or_create(
                     assignment=assignment, student=student, question=slug
                 )
-                if regrade_request is not None and grade.override is not None:
-                    grade.override = None
-                    grade.save(update_fields=["override", "updated_at"])
+                if regrade_request is not None:
+                    grade.override = None  # a regrade through the rubric: the rubric counts
                 _grade_parts_set(grade, given)
         if annotations is not None:
             submission.annotations.all().delete()

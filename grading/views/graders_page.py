@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from courses import selectors as course_selectors
 from courses import services as course_services
 from grading import selectors, services
-from grading.views.grading_page import _staff_assignment
+from grading.views.grading_page import staff_assignment
 from portal.pages import perform
 
 
@@ -27,7 +27,7 @@ def _graders_url(course_slug: str, assignment_slug: str) -> str:
 def graders(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
     """Staff: the assignment's graders and their shares; for the instructor and head TAs the
     form that assigns one; for the instructor the course's head TAs. Others get 404."""
-    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
     course = enrollment.course
     staff = list(course_selectors.course_staff(course=course))
     titles = selectors.question_titles(assignments=[assignment])
@@ -56,7 +56,7 @@ def graders(request: HttpRequest, course_slug: str, assignment_slug: str) -> Htt
 def grader_assign(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
     """The instructor or a head TA gives a grader (``grader``) their share (``sections``,
     ``questions``; none ticked: all); back to the page."""
-    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
     data = request.POST
     grader = data.get("grader", "")
     perform(
@@ -79,7 +79,7 @@ def grader_assign(request: HttpRequest, course_slug: str, assignment_slug: str) 
 @require_POST
 def grader_remove(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
     """The instructor or a head TA takes a grader's share away (``grader``)."""
-    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
     grader = request.POST.get("grader", "")
     perform(
         request,
@@ -93,7 +93,7 @@ def grader_remove(request: HttpRequest, course_slug: str, assignment_slug: str) 
 @require_POST
 def head_tas_set(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
     """The instructor names the course's head TAs (``usernames``: those ticked)."""
-    enrollment, _ = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, _ = staff_assignment(request, course_slug, assignment_slug)
     perform(
         request,
         lambda: course_services.head_tas_set(

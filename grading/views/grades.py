@@ -329,9 +329,11 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
 def grades_import(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
     """The instructor imports a grades CSV (``file``) from the assignment's page: all or
     nothing, the refusal naming the bad lines. TAs are refused (403), others get 404."""
-    enrollment = course_selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
-    assignment = course_selectors.assignment_get(
-        enrollment=enrollment, slug=assignment_slug, now=timezone.now()
+    enrollment, assignment = course_selectors.staff_assignment_get(
+        user=request.user,
+        course_slug=course_slug,
+        assignment_slug=assignment_slug,
+        now=timezone.now(),
     )
     upload = request.FILES.get("file")
 

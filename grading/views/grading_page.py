@@ -37,21 +37,22 @@ def _question(request: HttpRequest) -> str | None:
     return request.GET.get("question") or request.POST.get("question") or None
 
 
-def _staff_assignment(
+def staff_assignment(
     request: HttpRequest, course_slug: str, assignment_slug: str
 ) -> tuple[Enrollment, Assignment]:
-    enrollment = course_selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
-    assignment = course_selectors.assignment_get(
-        enrollment=enrollment, slug=assignment_slug, now=timezone.now()
+    return course_selectors.staff_assignment_get(
+        user=request.user,
+        course_slug=course_slug,
+        assignment_slug=assignment_slug,
+        now=timezone.now(),
     )
-    return enrollment, assignment
 
 
 def _staff_submission(
     request: HttpRequest, course_slug: str, assignment_slug: str, submission_id: int
 ) -> tuple[Enrollment, Assignment, Submission]:
     """The submission, for the course's staff only, and only under its own assignment."""
-    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
     submission, _ = submission_selectors.submission_get(
         user=request.user, submission_id=submission_id
     )
@@ -93,7 +94,7 @@ def grade_overview(request: HttpRequest, course_slug: str, assignment_slug: str)
     """Staff: the assignment's grading progress (overall and per question), the counting
     submissions (``?mine=1``: the caller's share, the default for a grader who has one;
     ``?mine=0``: all; ``?section=``; ``?ungraded=1``: ungraded first) with their state and who holds them, and ``Next ungraded``. Others get 404."""
-    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
     question = _question(request)
     # A grader with a share sees it by default (``?mine=0``: everything); others see all.
     typed = request.GET.get("mine")
@@ -159,7 +160,7 @@ def names_reveal(request: HttpRequest, course_slug: str, assignment_slug: str) -
     """The instructor reveals an anonymous assignment's student names to the TAs
     (``revealed=1``) or hides them again (``revealed=0``), from the grading overview; back
     there with the outcome. TAs are refused (403), everyone else gets 404."""
-    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
     revealed = request.POST.get("revealed") == "1"
     perform(
         request,
@@ -180,7 +181,7 @@ def names_reveal(request: HttpRequest, course_slug: str, assignment_slug: str) -
 def grade_next(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
     """Staff take the next ungraded submission of their share (``question``: of that
     question) with a lock, and go to its grading view; nothing left: back to the overview."""
-    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
     question = _question(request)
     handed = services.grading_next(
         by=enrollment, assignment=assignment, question=question, now=timezone.now()

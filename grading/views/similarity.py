@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from courses import selectors as course_selectors
 from courses.anonymity import HIDDEN_NOTE, names_hidden
 from grading import selectors, services
-from grading.views.grading_page import _staff_assignment
+from grading.views.grading_page import staff_assignment
 from portal.pages import perform
 
 
@@ -22,7 +22,7 @@ from portal.pages import perform
 @require_GET
 def similarity(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
     """Staff: the latest check, its status and pairs; Start. Others get 404."""
-    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
     view = selectors.similarity_latest(enrollment=enrollment, assignment=assignment)
     return render(
         request,
@@ -44,7 +44,7 @@ def similarity(request: HttpRequest, course_slug: str, assignment_slug: str) -> 
 @require_POST
 def similarity_start(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
     """Staff start a check (one queued or running already: that one goes on)."""
-    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
     perform(
         request,
         lambda: services.similarity_check_start(
@@ -65,7 +65,7 @@ def similarity_pair(
     request: HttpRequest, course_slug: str, assignment_slug: str, pair_id: int
 ) -> HttpResponse:
     """Staff: one pair's matching files side by side."""
-    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
     pair = selectors.similarity_pair_get(
         enrollment=enrollment, assignment=assignment, pair_id=pair_id
     )

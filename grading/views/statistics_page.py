@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,12 +12,8 @@ from django.views.decorators.http import require_GET
 
 from grading import selectors
 from grading.statistics import Summary
-from grading.views.grading_page import _staff_assignment
-
-
-def _number(value: Decimal) -> str:
-    """A bin edge as people write it: 7.5, 11, never 11.00."""
-    return format(value.normalize(), "f")
+from grading.views.grading_page import staff_assignment
+from portal.numbers import plain
 
 
 def _chart(summary: Summary, label: str) -> dict[str, object]:
@@ -27,7 +21,7 @@ def _chart(summary: Summary, label: str) -> dict[str, object]:
     bins = summary.histogram
     return {
         "label": label,
-        "labels": [f"{_number(b.start)} to {_number(b.end)}" for b in bins],
+        "labels": [f"{plain(b.start)} to {plain(b.end)}" for b in bins],
         "counts": [b.count for b in bins],
     }
 
@@ -37,7 +31,7 @@ def _chart(summary: Summary, label: str) -> dict[str, object]:
 def statistics(request: HttpRequest, course_slug: str, assignment_slug: str) -> HttpResponse:
     """Staff: the assignment's statistics (overall, per question, per section) and its
     histogram. Others get 404."""
-    enrollment, assignment = _staff_assignment(request, course_slug, assignment_slug)
+    enrollment, assignment = staff_assignment(request, course_slug, assignment_slug)
     stats = selectors.assignment_statistics(
         enrollment=enrollment, assignment=assignment, now=timezone.now()
     )
