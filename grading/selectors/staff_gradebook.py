@@ -15,7 +15,14 @@ from courses.anonymity import names_hidden
 from courses.models import SUBMITTING_ROLES, Assignment, Category, Enrollment, Level, Section
 from courses.selectors import max_points
 from grading import export, gradebook
-from grading.selectors.final_grades import GradeCell, StudentRow, course_assignments, grade_rows
+from grading.selectors.final_grades import (
+    GradeCell,
+    StudentRow,
+    course_assignments,
+    grade_rows,
+    level_of,
+)
+from grading.selectors.gradebook_keys import StudentKeys, course_keys
 from grading.selectors.grades import grades_released, staff_check
 from portal.errors import NotFound, ValidationFailed
 
@@ -248,57 +255,46 @@ def _withheld_refusal(titles: str, *, percent: bool = False) -> ValidationFailed
     )
 
 
-def _sort_value(row: StudentRow, sort: str) -> Decimal | None:
+def _sort_value(keys: StudentKeys, sort: str) -> Decimal | None:
     kind, _, slug = sort.partition(":")
     if kind == "final_percent":
-        return row.report.final_percent
+        return keys.final_percent
     if kind == "category":
-        return next((c.percent for c in row.report.categories if c.slug == slug), None)
-    return row.cell(slug).points
+        return keys.categories.get(slug)
+    return keys.points.get(slug)
 
 
-def _keep(row: StudentRow, filters: GradebookFilters) -> bool:
-    if filters.flagged and not row.report.readiness_flag:
+def _keep(keys: StudentKeys, filters: GradebookFilters, withheld: Withheld) -> bool:
+    if filters.flagged and not keys.flagged:
         return False
     if filters.missing == MISSING_ANY:
-        return any(c.missing for c in row.cells)
+        return any(slug not in withheld.slugs for slug in keys.missing)
     if filters.missing:
-        return row.cell(filters.missing).missing
+        return filters.missing in keys.missing
     return True
 
 
-def _needed(filters: GradebookFilters, assignments: list[Assignment]) -> set[str] | None:
-    """The assignments whose grades the computed filters and sort read (None: all of them):
-    an assignment's points or missing read its own grades, a category's percent its
-    assignments', the readiness flag the assignments with a threshold; the final percent
-    and ``missing=any`` read everything (see :func:`grade_rows`'s ``only``)."""
-    kind, _, slug = filters.sort.partition(":")
-    if kind == "final_percent" or filters.missing == MISSING_ANY:
-        return None
-    needed: set[str] = set()
-    if kind == "assignment":
-        needed.add(slug)
-    if kind == "category":
-        needed |= {a.slug for a in assignments if a.category.slug == slug}
-    if filters.missing:
-        needed.add(filters.missing)
-    if filters.flagged:
-        needed |= {a.slug for a in assignments if a.readiness_threshold is not None}
-    return needed
-
-
 def _computed_page(
-    rows: list[StudentRow], filters: GradebookFilters, start: int, size: int
-) -> tuple[int, list[StudentRow]]:
-    """The rows kept by the computed filters, sorted (without a value last; ties in name
-    order, which ``rows`` are in), and the page of them: their count and the page's rows."""
-    kept = [r for r in rows if _keep(r, filters)]
+    order: list[int],
+    keys: Mapping[int, StudentKeys],
+    filters: GradebookFilters,
+    withheld: Withheld,
+    start: int,
+    size: int,
+) -> tuple[int, list[int]]:
+    """The students (user ids, in name order in ``order``) kept by the computed filters,
+    sorted (without a value last; ties in name order), and the page of them: their count
+    and the page's user ids."""
+    kept = [uid for uid in order if uid in keys and _keep(keys[uid], filters, withheld)]
     if filters.sort in _SQL_SORTS:
         ordered = kept
     else:
-        valued = [(v, r) for r in kept if (v := _sort_value(r, filters.sort)) is not None]
-        valued.sort(key=lambda vr: vr[0], reverse=filters.order == "desc")  # stable
-        ordered = [r for _, r in valued] + [r for r in kept if _sort_value(r, filters.sort) is None]
+        valued = [
+            (v, uid) for uid in kept if (v := _sort_value(keys[uid], filters.sort)) is not None
+        ]
+        valued.sort(key=lambda vu: vu[0], reverse=filters.order == "desc")  # stable
+        empty = [uid for uid in kept if _sort_value(keys[uid], filters.sort) is None]
+        ordered = [uid for _, uid in valued] + empty
     return len(ordered), ordered[start : start + size]
 
 
@@ -318,10 +314,12 @@ def gradebook_page(
 
     Filtering and sorting by name, section, level, role or search happen in SQL and only
     the page's students are computed. A filter or sort on computed grades (flagged,
-    missing, points, percents) computes every student the SQL filters leave through
-    :func:`grade_rows` (without question cells), then filters, sorts and pages, then
-    computes the page's rows in full: the grades are the one selector's, never a second
-    SQL computation. Queries stay flat however many students, assignments and grades."""
+    missing, points, percents) reads every student's numbers as :func:`grade_rows` gives
+    them (:mod:`grading.selectors.gradebook_keys`, which recomputes only the students whose
+    grades, role or level changed since it last did, and everyone when the configuration
+    or a release did), then filters, sorts and pages, then computes the page's rows in
+    full: the grades are the one selector's, never a second SQL computation. Queries stay
+    flat however many students, assignments and grades."""
     staff_check(enrollment)
     filters = filters or GradebookFilters(section=section, search=search)
     course_id = enrollment.course_id
@@ -343,18 +341,19 @@ def gradebook_page(
     )
     start = (max(page, 1) - 1) * page_size
     if filters.computed:
-        everyone = _withhold(
-            grade_rows(
-                course_id=course_id,
-                students=list(qs),
-                now=now,
-                questions=False,
-                only=_needed(filters, assignments),
-            ),
-            withheld,
+        roster = list(qs.values_list("user_id", "role", "section__level"))
+        keys = course_keys(
+            course_id=course_id,
+            roster=roster,
+            assignments=assignments,
+            categories=categories,
+            now=now,
         )
-        count, light = _computed_page(everyone, filters, start, page_size)
-        students = [r.enrollment for r in light]
+        count, page_ids = _computed_page(
+            [uid for uid, _, _ in roster], keys, filters, withheld, start, page_size
+        )
+        by_id = {e.user_id: e for e in qs.filter(user_id__in=page_ids)} if page_ids else {}
+        students = [by_id[uid] for uid in page_ids if uid in by_id]
     else:
         count = qs.count()
         students = list(qs[start : start + page_size])
@@ -374,7 +373,8 @@ def gradebook_export(
 ) -> tuple[list[export.ExportRow], list[export.ExportAssignment]]:
     """Staff: the course's gradebook for :func:`grading.export.canvas_csv` (of one section
     with ``section``). One row per student and waitlisted student; one column per assignment,
-    released or not, with the points of :func:`grade_rows`. ``Points Possible`` is the
+    released or not, with the points of :func:`grade_rows` (as :mod:`gradebook_keys` keeps
+    them: only the students changed since are recomputed). ``Points Possible`` is the
     section's level's maximum (without a section, the larger of the two levels'). Under
     anonymous grading a TA's export leaves out the columns of the assignments whose
     students they see by pseudonym, and the ``Current Score`` once one of them counts
@@ -382,10 +382,16 @@ def gradebook_export(
     staff_check(enrollment)
     course_id = enrollment.course_id
     students = list(_filtered(gradebook_roster(course_id), section=section, search=None))
-    rows = grade_rows(course_id=course_id, students=students, now=now)
     assignments = list(course_assignments(course_id))
+    categories = list(Category.objects.filter(course_id=course_id).order_by("position", "slug"))
+    keys = course_keys(
+        course_id=course_id,
+        roster=[(e.user_id, e.role, level_of(e)) for e in students],
+        assignments=assignments,
+        categories=categories,
+        now=now,
+    )
     withheld = withheld_for(enrollment=enrollment, assignments=assignments, now=now)
-    rows = _withhold(rows, withheld)
     assignments = [a for a in assignments if a.slug not in withheld.slugs]
     level = _section_level(course_id, section)
     columns = [
@@ -396,7 +402,12 @@ def gradebook_export(
         )
         for a in assignments
     ]
-    return [_export_row(r) for r in rows], columns
+    rows = [
+        _export_row(e, keys[e.user_id], [a.slug for a in assignments], withheld)
+        for e in students
+        if e.user_id in keys
+    ]
+    return rows, columns
 
 
 def _section_level(course_id: int, section: str | None) -> str | None:
@@ -412,8 +423,9 @@ def _section_level(course_id: int, section: str | None) -> str | None:
     return level
 
 
-def _export_row(row: StudentRow) -> export.ExportRow:
-    e = row.enrollment
+def _export_row(
+    e: Enrollment, keys: StudentKeys, slugs: list[str], withheld: Withheld
+) -> export.ExportRow:
     user = e.user
     return export.ExportRow(
         last_name=user.last_name,
@@ -424,12 +436,13 @@ def _export_row(row: StudentRow) -> export.ExportRow:
         section=e.section.code if e.section is not None else "",
         # Canvas leaves an ungraded cell empty (a missing one still counts 0 in the percent).
         scores={
-            c.assignment.slug: gradebook.Score(
-                points=None if c.missing else c.points, excused=c.excused
+            slug: gradebook.Score(
+                points=None if slug in keys.missing else keys.points[slug],
+                excused=slug in keys.excused,
             )
-            for c in row.cells
+            for slug in slugs
         },
-        final_percent=row.report.final_percent,
+        final_percent=None if withheld.percent else keys.final_percent,
     )
 
 
