@@ -16,10 +16,11 @@ writable; ``run_autograder`` runs as root inside, from ``/autograder``.
 Compared with the bubblewrap engine (:mod:`grading.sandbox.runner`):
 
 * Memory is limited per container (cgroup ``--memory`` = ``--memory-swap``), not per process.
-  A run that ends with status 137 under a memory limit (or that Podman flags OOMKilled) reads
-  as ``limit_hit == "memory"``. Podman 4.3 on our cgroup-v1 hosts never sets OOMKilled, so
-  when the OOM killer kills a child and ``run_autograder`` carries on, nothing says memory
-  (bash prints only "Killed"); the grader sees its test fail.
+  A run the OOM killer touched reads as ``limit_hit == "memory"``, even when only a child was
+  killed and ``run_autograder`` carried on: Podman 4.3 on our cgroup-v1 hosts never sets
+  OOMKilled, but conmon 2.1 (not given a persist dir by that Podman) writes an empty ``oom``
+  file into its working folder on the OOM event, so each run starts podman in a fresh
+  folder and looks for it. Exit status 137 under a memory limit also counts as memory.
 * Processes: ``--pids-limit`` per container. CPU: ``--cpus`` (a share of the machine) plus
   RLIMIT_CPU per process from ``Limits.cpu_seconds``.
 * Root inside is an unprivileged uid range outside (``--userns=auto``, a fresh range per
@@ -127,7 +128,9 @@ def _remove(name: str) -> None:
     _podman("rm", "--force", "--ignore", "--time", "0", name, timeout=60)
 
 
-def _attached(args: Sequence[str], *, name: str, wall_seconds: float, cap: int) -> _Attached:
+def _attached(
+    args: Sequence[str], *, name: str, wall_seconds: float, cap: int, cwd: str | None = None
+) -> _Attached:
     """Run a podman command that attaches to container ``name``; kill it at the deadline."""
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
@@ -139,6 +142,7 @@ def _attached(args: Sequence[str], *, name: str, wall_seconds: float, cap: int) 
             stdout=write_fd,
             stderr=write_fd,
             start_new_session=True,
+            cwd=cwd,
         )
     except FileNotFoundError as exc:
         os.close(read_fd)
@@ -263,6 +267,7 @@ def build_bundle_image(
                 name=name,
                 wall_seconds=wall_seconds,
                 cap=_BUILD_LOG_BYTES,
+                cwd=stage,  # conmon may leave an "oom" file there
             )
             log.append(run.reader.text())
             if run.timed_out:
@@ -338,25 +343,31 @@ def run_in_container(
     for key, value in (env or {}).items():
         args.append(f"--env={key}={value}")
     args += [image, f"/{AUTOGRADER}/{RUN_AUTOGRADER}"]
-    try:
-        run = _attached(
-            args, name=name, wall_seconds=limits.wall_seconds, cap=limits.max_output_bytes
-        )
-        output = run.reader.text()
-        state = _state(name)
-    finally:
-        _remove(name)
+    with tempfile.TemporaryDirectory(prefix="portal-conmon-") as conmon_cwd:
+        try:
+            run = _attached(
+                args,
+                name=name,
+                wall_seconds=limits.wall_seconds,
+                cap=limits.max_output_bytes,
+                cwd=conmon_cwd,
+            )
+            output = run.reader.text()
+            state = _state(name)
+        finally:
+            _remove(name)
+        oom = (Path(conmon_cwd) / "oom").exists()
     if state is None and not run.timed_out:
         # The container was never made: podman's own error (image missing, bad option).
         raise SandboxUnavailable(f"podman could not start the container: {output.strip()}")
     if run.returncode == _PODMAN_ERROR and state is not None and state.get("Status") == "created":
         # Made but never started (the runtime refused it): still the engine's fault.
         raise SandboxUnavailable(f"podman could not start the container: {output.strip()}")
-    return _result(run, state, output, limits)
+    return _result(run, state, output, limits, oom=oom)
 
 
 def _result(
-    run: _Attached, state: dict[str, object] | None, output: str, limits: Limits
+    run: _Attached, state: dict[str, object] | None, output: str, limits: Limits, *, oom: bool
 ) -> SandboxResult:
     """The run read the shell way (128 + N is signal N); memory from the OOM flag or 137."""
     status = run.returncode
@@ -368,7 +379,7 @@ def _result(
         exit_code, sig = None, status - 128
     else:
         exit_code, sig = status, None
-    oom = bool(state and state.get("OOMKilled"))
+    oom = oom or bool(state and state.get("OOMKilled"))
     if not run.timed_out and (oom or (status == 137 and limits.memory_mb is not None)):
         limit_hit: str | None = MEMORY
     else:

@@ -55,6 +55,10 @@ EOF
   hog)
     python3 -c 'data = b"x" * (300 << 20); print(len(data))'
     ;;
+  hog-child)
+    python3 -c 'data = b"x" * (300 << 20); print(len(data))'
+    echo "the grader carries on after status $?"
+    ;;
   net)
     python3 - <<'EOF'
 import json, socket
@@ -201,6 +205,16 @@ def test_memory_hog_is_killed_as_memory_limit(plain_image: str, tmp_path: Path) 
     assert result.limit_hit == "memory", result
     assert result.signal == 9 and result.exit_code is None
     assert not result.timed_out
+
+
+def test_child_killed_for_memory_is_seen_though_the_grader_carries_on(
+    plain_image: str, tmp_path: Path
+) -> None:
+    job_root = _job(tmp_path, "hog-child")
+    result = engine.run_in_container(plain_image, job_root, Limits(wall_seconds=60, memory_mb=100))
+    assert "carries on after status 137" in result.output
+    assert result.exit_code == 0
+    assert result.limit_hit == "memory", result
 
 
 def test_network_none_blocks_connections(plain_image: str, tmp_path: Path) -> None:
