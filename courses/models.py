@@ -188,6 +188,11 @@ class Assignment(models.Model):
     autograder_queue = models.CharField(max_length=8, choices=Queue.choices, default=Queue.CPU)
     autograder_timeout_s = models.PositiveIntegerField(default=600)
     autograder_memory_mb = models.PositiveIntegerField(default=768)
+    # Container engine only: the base image its bundle is built on ("" = the portal's own),
+    # the share of the machine's CPUs each run gets, and whether runs have network.
+    autograder_image = models.CharField(max_length=300, blank=True, default="")
+    autograder_cpus = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(1))
+    autograder_network = models.BooleanField(default=False)
     # Similarity checks: the resolved path of the starter-code folder left out of them
     # (``similarity = { starter = "folder" }``); read when staff start a check.
     similarity_starter = models.CharField(max_length=500, blank=True, default="")

@@ -1,4 +1,8 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.core.checks import Error, register
 
 
 class GradingConfig(AppConfig):
@@ -24,3 +28,20 @@ class GradingConfig(AppConfig):
         submission_hooks.submission_chosen.connect(
             hooks.on_submission_chosen, dispatch_uid="grading.grades_from_choice"
         )
+
+
+@register()
+def sandbox_setting_check(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """``GRADING_SANDBOX`` names a sandbox the worker knows (refused at start, not per job)."""
+    from grading.sandbox.engines import ENGINES
+
+    name = getattr(settings, "GRADING_SANDBOX", "bubblewrap")
+    if name in ENGINES:
+        return []
+    return [
+        Error(
+            f"GRADING_SANDBOX={name!r} is not a sandbox.",
+            hint=f"Set it to one of: {', '.join(ENGINES)}.",
+            id="grading.E001",
+        )
+    ]

@@ -54,10 +54,16 @@ class BundleSetup(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        # Staff asked for another try: the machine's next job of this bundle builds again.
+        RETRY = "retry", "Retry requested"
 
     bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="setups")
     worker = models.CharField(max_length=200)
     state = models.CharField(max_length=8, choices=State.choices, default=State.RUNNING)
+    # The sandbox that built it ("podman", "bubblewrap") and what it built: the image's tag,
+    # or the setup folder. A worker rebuilds when what it would build differs.
+    engine = models.CharField(max_length=16, blank=True, default="")
+    artifact = models.CharField(max_length=500, blank=True, default="")
     log = models.TextField(blank=True, default="")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -14,6 +14,11 @@ urlpatterns = [
         name="bundle_upload",
     ),
     path(
+        "courses/<slug:course_slug>/grading/setups/<int:bundle_id>/retry/",
+        views.bundle_setup_retry,
+        name="bundle_setup_retry",
+    ),
+    path(
         "courses/<slug:course_slug>/assignments/<slug:assignment_slug>/autograder/rerun/",
         views.assignment_rerun,
         name="assignment_rerun",

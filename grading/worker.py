@@ -1,6 +1,7 @@
 """Runs one claimed job: fetches the bundle and the student's files through the storage API,
-sets the bundle up once per worker, runs it in the sandbox while beating the heart, and
-stores the parsed results (or a failure a student understands).
+builds the bundle version once per machine in the sandbox ``GRADING_SANDBOX`` names (an image
+under Podman, a setup folder under bubblewrap), runs the job in it while beating the heart,
+and stores the parsed results (or a failure a student understands).
 
 Like DMOJ's judge, the worker never touches the site's tables itself: it writes only through
 :mod:`grading.services` and reads only through :mod:`grading.selectors`. Each step of
@@ -62,15 +63,22 @@ LOST = Outcome(ok=False, lost=True)
 
 
 @dataclass(frozen=True)
-class BundleDirs:
-    """A bundle version set up on this machine: its files and its setup environment."""
+class Ready:
+    """A bundle version ready on this machine: its unpacked files and what the engine built
+    from them (an image tag, or bubblewrap's setup folder)."""
 
     source: Path
-    env: Path
+    artifact: str
+
+
+def engine() -> sandbox.Engine:
+    """The sandbox this worker grades in: ``GRADING_SANDBOX`` (podman or bubblewrap)."""
+    return sandbox.engine(settings.GRADING_SANDBOX)
 
 
 def _unpack(bundle: Bundle, source: Path) -> None:
     """The bundle's zip, fetched through the storage API, unpacked with its file modes."""
+    shutil.rmtree(source, ignore_errors=True)
     with bundle.file.open("rb") as fh, zipfile.ZipFile(io.BytesIO(fh.read())) as zf:
         for info in zf.infolist():
             target = source / info.filename
@@ -82,58 +90,71 @@ def _unpack(bundle: Bundle, source: Path) -> None:
             target.chmod(((info.external_attr >> 16) & 0o777) or 0o644)
 
 
-def _setup(bundle: Bundle, dirs: BundleDirs, slot: Slot) -> str | None:
-    """Runs the bundle's setup.sh (if it has one) into its setup environment, its output
-    kept for staff through the services. Returns the error, None when it succeeded."""
-    setup_row = services.bundle_setup_start(bundle=bundle, worker=MACHINE)
-    if not (dirs.source / "setup.sh").exists():
-        services.bundle_setup_finish(setup=setup_row, log_text="(no setup.sh)", failed=False)
-        return None
-    result = sandbox.run_setup(
-        dirs.source,
-        dirs.env,
-        limits=sandbox.Limits(
-            wall_seconds=settings.GRADING_SETUP_TIMEOUT,
-            memory_mb=None,
-            max_file_mb=16384,  # pip installing PyTorch writes files over 1 GB
-            max_processes=512,
-        ),
-        uid=slot.uid,
+def _build_spec(bundle: Bundle, root: Path, slot: Slot) -> sandbox.BuildSpec:
+    assignment = bundle.assignment
+    return sandbox.BuildSpec(
+        source=root / "source",
+        sha256=bundle.sha256,
+        root=root,
+        image=assignment.autograder_image,
         network=settings.GRADING_SETUP_NETWORK,
+        wall_seconds=settings.GRADING_SETUP_TIMEOUT,
+        uid=slot.uid,
     )
-    error = f"setup.sh failed: {sandbox.describe(result)}" if result.exit_code != 0 else None
-    services.bundle_setup_finish(setup=setup_row, log_text=result.output, failed=bool(error))
-    return error
 
 
-def _bundle_ready(bundle: Bundle, slot: Slot) -> tuple[BundleDirs, str | None]:
-    """The bundle's files and its setup environment on this machine: unpacked and set up
-    once per bundle version, under a lock that the machine's other workers wait on. Returns
-    the folders and the setup error (None when it succeeded), remembered on disk."""
+def _bundle_ready(eng: sandbox.Engine, bundle: Bundle, slot: Slot) -> tuple[Ready, str | None]:
+    """The bundle version built on this machine by ``eng``: once per version (and base
+    image), under a lock the machine's other workers wait on. A failed build stays failed
+    (its log on the queue page) until staff ask for a retry. Returns what is ready and the
+    build's error (None when it succeeded)."""
     root = work_dir() / "bundles" / bundle.sha256
-    dirs = BundleDirs(source=root / "source", env=root / "env")
-    done, failed = root / "setup-done", root / "setup-failed"
     root.mkdir(parents=True, exist_ok=True)
+    spec = _build_spec(bundle, root, slot)
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if done.exists():
-            return dirs, None
-        if failed.exists():
-            return dirs, failed.read_text()
-        shutil.rmtree(dirs.source, ignore_errors=True)
-        shutil.rmtree(dirs.env, ignore_errors=True)
-        _unpack(bundle, dirs.source)
-        dirs.env.mkdir(parents=True, exist_ok=True)
-        error = _setup(bundle, dirs, slot)
-        (failed if error else done).write_text(error or "ok")
-        return dirs, error
+        if not (spec.source / "run_autograder").is_file():
+            _unpack(bundle, spec.source)
+        artifact = eng.artifact(spec)
+        ready = Ready(source=spec.source, artifact=artifact)
+        row = selectors.bundle_setup_get(bundle_id=bundle.pk, worker=MACHINE)
+        if row is not None and row.engine == eng.name and row.artifact == artifact:
+            if row.state == row.State.DONE and eng.is_built(artifact):
+                return ready, None
+            if row.state == row.State.FAILED:
+                return ready, (
+                    f"setup.sh failed: the build of this version on {MACHINE} failed earlier; "
+                    f"staff can retry it from the grading queue page.\n\n{row.log}"
+                )
+        _unpack(bundle, spec.source)
+        row = services.bundle_setup_start(
+            bundle=bundle, worker=MACHINE, engine=eng.name, artifact=artifact
+        )
+        built = eng.build(spec, artifact)
+        services.bundle_setup_finish(setup=row, log_text=built.log, failed=not built.ok)
+        if not built.ok:
+            return ready, f"{built.error}\n\n{built.log}"
+    _prune(eng)
+    return ready, None
 
 
-def _prepare_bundle(job: GradingJob, slot: Slot) -> BundleDirs | Outcome:
-    """Step 1: the sandbox works on this machine and the job's bundle is set up here; else
+def _prune(eng: sandbox.Engine) -> None:
+    """After a build: what this machine built for bundle versions no longer in use goes."""
+    try:
+        keep = selectors.bundle_artifacts_in_use(worker=MACHINE, engine=eng.name)
+        removed = eng.prune(keep)
+    except Exception:  # pruning is housekeeping: never a job's failure
+        log.exception("pruning old bundle builds failed")
+        return
+    if removed:
+        log.info("pruned %d old bundle build(s): %s", len(removed), ", ".join(removed))
+
+
+def _prepare_bundle(job: GradingJob, slot: Slot, eng: sandbox.Engine) -> Ready | Outcome:
+    """Step 1: the sandbox works on this machine and the job's bundle is built here; else
     the failed Outcome."""
     try:
-        sandbox.check_available()
+        eng.check_available()
     except sandbox.SandboxUnavailable as exc:
         log.error("%s", exc)
         return Outcome(
@@ -141,19 +162,16 @@ def _prepare_bundle(job: GradingJob, slot: Slot) -> BundleDirs | Outcome:
             message=f"The autograder could not run on the grading machine. {STAFF_TOLD}",
             log_text=str(exc),
         )
-    dirs, setup_error = _bundle_ready(job.bundle, slot)
+    ready, setup_error = _bundle_ready(eng, job.bundle, slot)
     if setup_error:
-        return Outcome(
-            ok=False,
-            message=f"The autograder's setup failed, so your code could not be graded. {STAFF_TOLD}",
-            log_text=setup_error,
-        )
-    return dirs
+        return Outcome(ok=False, message=services.SETUP_FAILED_MESSAGE, log_text=setup_error)
+    return ready
 
 
-def _prepare_job_folder(job: GradingJob, folder: Path, *, source: Path) -> None:
+def _prepare_job_folder(job: GradingJob, folder: Path, *, source: Path | None) -> None:
     """Step 2: the job folder in Gradescope's layout, with the student's files (fetched
-    through the storage API) and submission_metadata.json."""
+    through the storage API) and submission_metadata.json (``source`` is left out for an
+    engine whose image carries the bundle)."""
     files = []
     for f in job.submission.files.all():
         with f.file.open("rb") as fh:
@@ -182,22 +200,56 @@ class _Heart(threading.Thread):
             connection.close()
 
 
-def _run(
-    job: GradingJob, folder: Path, *, setup_env: Path, slot: Slot, heart: _Heart
-) -> sandbox.SandboxResult:
-    """Step 3: the autograder in the sandbox, with the assignment's limits (memory only on
-    the CPU queue), the heart beating while it runs."""
+def _limits(job: GradingJob, eng: sandbox.Engine) -> sandbox.Limits:
+    """The assignment's limits. Memory: under bubblewrap only on the CPU queue (RLIMIT_AS
+    breaks CUDA); a container's cgroup limit holds on both queues."""
     assignment = job.submission.assignment
-    limits = sandbox.Limits(
+    memory = assignment.autograder_memory_mb
+    return sandbox.Limits(
         wall_seconds=assignment.autograder_timeout_s,
-        memory_mb=assignment.autograder_memory_mb if job.queue == "cpu" else None,
+        memory_mb=memory if job.queue == "cpu" or eng.name == "podman" else None,
+    )
+
+
+def _run(
+    job: GradingJob,
+    folder: Path,
+    *,
+    eng: sandbox.Engine,
+    ready: Ready,
+    slot: Slot,
+    heart: _Heart,
+) -> sandbox.SandboxResult:
+    """Step 3: the autograder in the sandbox, with the assignment's limits, network and CPU
+    share, the slot's GPU, the heart beating while it runs."""
+    assignment = job.submission.assignment
+    spec = sandbox.RunSpec(
+        limits=_limits(job, eng),
+        uid=slot.uid,
+        env=slot.env,
+        network=assignment.autograder_network,
+        cpus=float(assignment.autograder_cpus),
+        gpus=tuple(g for g in slot.env.get("CUDA_VISIBLE_DEVICES", "").split(",") if g),
     )
     heart.start()
-    result = sandbox.run_autograder(
-        folder, limits=limits, uid=slot.uid, env=slot.env, setup_env=setup_env
-    )
-    heart.stop.set()
+    try:
+        result = eng.run(folder, ready.artifact, spec)
+    finally:
+        heart.stop.set()
+    _keep_stdout(folder, result)
     return result
+
+
+def _keep_stdout(folder: Path, result: sandbox.SandboxResult) -> None:
+    """Gradescope keeps what run_autograder printed as ``/autograder/results/stdout``."""
+    results = folder / "autograder" / "results"
+    target = results / "stdout"
+    if results.is_dir() and not results.is_symlink() and not target.is_symlink():
+        try:
+            target.unlink(missing_ok=True)
+            target.write_text(result.output, encoding="utf-8")
+        except OSError:
+            log.warning("could not write %s", target)
 
 
 def _parse(folder: Path, result: sandbox.SandboxResult) -> Outcome:
@@ -264,16 +316,28 @@ def run_job(job: GradingJob, *, slot: Slot, worker: str) -> str:
     """Grades one claimed job to its end: prepare the bundle, prepare the job folder, run,
     parse, record. Returns the job's new state. Trouble of the worker's own while grading
     (not while setting the bundle up) puts the job back in the queue for another try."""
-    prepared = _prepare_bundle(job, slot)
+    try:
+        eng = engine()
+    except sandbox.SandboxUnavailable as exc:
+        log.error("%s", exc)
+        trouble = Outcome(
+            ok=False,
+            message=f"The autograder could not run on the grading machine. {STAFF_TOLD}",
+            log_text=str(exc),
+        )
+        return _record(job, worker=worker, outcome=trouble)
+    prepared = _prepare_bundle(job, slot, eng)
     if isinstance(prepared, Outcome):
         return _record(job, worker=worker, outcome=prepared)
     folder = work_dir() / "jobs" / f"job-{job.pk}-{job.attempts}"
     shutil.rmtree(folder, ignore_errors=True)
     heart = _Heart(job.pk, worker)
     try:
-        _prepare_job_folder(job, folder, source=prepared.source)
-        result = _run(job, folder, setup_env=prepared.env, slot=slot, heart=heart)
-        outcome = LOST if heart.lost else _parse(folder, result)
+        with eng.job_folder(folder, size_mb=_limits(job, eng).disk_mb):
+            source = prepared.source if eng.name == "bubblewrap" else None
+            _prepare_job_folder(job, folder, source=source)
+            result = _run(job, folder, eng=eng, ready=prepared, slot=slot, heart=heart)
+            outcome = LOST if heart.lost else _parse(folder, result)
         return _record(job, worker=worker, outcome=outcome)
     except Exception as exc:  # the worker's own trouble: try again elsewhere
         log.exception("job %s failed on %s", job.pk, worker)

@@ -174,6 +174,14 @@ Count = Annotated[int, Field(strict=True, ge=0, le=MAX_INT)]
 PositiveCount = Annotated[int, Field(strict=True, gt=0, le=MAX_INT)]
 Percent = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=100, decimal_places=2)]
 Points = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, max_digits=8, decimal_places=2)]
+# A share of the machine's CPUs for one autograder run (0.5 = half a CPU).
+CpuShare = Annotated[
+    Decimal, BeforeValidator(_number), Field(gt=0, le=256, max_digits=5, decimal_places=2)
+]
+# A container image reference: name[:tag][@digest], optionally with a registry host.
+ImageName = Annotated[
+    str, Field(strict=True, max_length=300, pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._/:@-]*)?$")
+]
 Instant = Annotated[datetime, BeforeValidator(_instant)]
 Timezone = Annotated[str, Field(strict=True), AfterValidator(_timezone)]
 GroupSize = Annotated[tuple[int, int], BeforeValidator(_group_size)]

@@ -19,7 +19,9 @@ from courses.config.fields import (
     BundlePath,
     Code,
     Count,
+    CpuShare,
     GroupSize,
+    ImageName,
     Instant,
     Percent,
     Points,
@@ -93,10 +95,17 @@ class CategoryConfig(_Table):
 
 
 class AutograderConfig(_Table):
+    """``image``: the base image the bundle is built on (any image the container engine has;
+    empty for the portal's own); ``cpus``: the share of the machine's CPUs a run gets;
+    ``network``: whether runs may reach the network (``setup.sh`` always has it)."""
+
     bundle: BundlePath
     queue: Literal["cpu", "gpu"] = "cpu"
     timeout_s: PositiveCount = 600
     memory_mb: PositiveCount = 768
+    image: ImageName = ""
+    cpus: CpuShare = Decimal(1)
+    network: Annotated[bool, Field(strict=True)] = False
 
 
 class SimilarityConfig(_Table):

@@ -97,6 +97,9 @@ def _assignment(a: Assignment, tz: ZoneInfo, base_dir: Path | None) -> dict[str,
                 "queue": a.autograder_queue,
                 "timeout_s": a.autograder_timeout_s,
                 "memory_mb": a.autograder_memory_mb,
+                "image": a.autograder_image or None,
+                "cpus": a.autograder_cpus if a.autograder_cpus != 1 else None,
+                "network": a.autograder_network or None,
             }
             if a.autograder_bundle
             else None

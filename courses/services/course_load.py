@@ -278,7 +278,7 @@ def _assignment_upsert(
     tally: _Tally,
 ) -> Assignment:
     grader = item.autograder or course_config.AutograderConfig.model_construct(
-        bundle="", queue="cpu", timeout_s=600, memory_mb=768
+        bundle="", queue="cpu", timeout_s=600, memory_mb=768, image="", cpus=1, network=False
     )
     before = rows.assignments.get(item.slug)
     old_points = None if before is None else before.points
@@ -307,6 +307,9 @@ def _assignment_upsert(
             "autograder_queue": grader.queue,
             "autograder_timeout_s": grader.timeout_s,
             "autograder_memory_mb": grader.memory_mb,
+            "autograder_image": grader.image,
+            "autograder_cpus": grader.cpus,
+            "autograder_network": grader.network,
             "similarity_starter": item.similarity.starter if item.similarity else "",
         },
         tally,

@@ -78,6 +78,12 @@ class AutogradeOutput(ViewOutput):
     output = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     output_format = serializers.CharField(required=False, allow_null=True)
     stdout_visible = serializers.BooleanField(required=False)
+    stdout = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="What run_autograder printed (results/stdout): for staff always, for the "
+        "student only when the results' stdout_visibility allows it.",
+    )
     leaderboard = LeaderboardOutput(many=True, required=False)
     hidden_tests = serializers.IntegerField(required=False)
     execution_time = serializers.FloatField(required=False, allow_null=True)

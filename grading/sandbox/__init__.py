@@ -18,6 +18,7 @@ built and what it does not contain), :mod:`~grading.sandbox.layout` (the job fol
 :mod:`~grading.sandbox.procs` (slot uids and their processes), :mod:`~grading.sandbox.errors`.
 """
 
+from grading.sandbox.engines import ENGINES, BuildSpec, Built, Engine, RunSpec, engine
 from grading.sandbox.errors import JobFolderError, SandboxUnavailable, UnsafePath
 from grading.sandbox.layout import prepare_job, read_results
 from grading.sandbox.limits import Limits
@@ -26,14 +27,20 @@ from grading.sandbox.result import SandboxResult, describe
 from grading.sandbox.runner import check_available, run_autograder, run_setup
 
 __all__ = [
+    "ENGINES",
+    "BuildSpec",
+    "Built",
+    "Engine",
     "JobFolderError",
     "Limits",
+    "RunSpec",
     "SandboxResult",
     "SandboxUnavailable",
     "UnsafePath",
     "check_available",
     "claim_uid",
     "describe",
+    "engine",
     "kill_uid_processes",
     "prepare_job",
     "processes_of_uid",

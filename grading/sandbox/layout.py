@@ -110,7 +110,7 @@ def _make_executable(path: Path) -> None:
 def prepare_job(
     job_root: Path,
     *,
-    bundle_dir: Path,
+    bundle_dir: Path | None,
     submission: Iterable[tuple[str, Path | bytes]],
     metadata: Mapping[str, Any],
     uid: int | None = None,
@@ -118,7 +118,8 @@ def prepare_job(
     """Create Gradescope's layout under ``job_root`` and return ``job_root/autograder``.
 
     ``job_root`` must not exist yet or be empty. ``bundle_dir`` is the unpacked bundle (with
-    ``run_autograder`` at its top). ``submission`` yields (relative name, content) pairs; the
+    ``run_autograder`` at its top), copied to ``source``; ``None`` leaves ``source`` out (the
+    container engine's image carries it). ``submission`` yields (relative name, content) pairs; the
     content is bytes or a host file to copy; names may contain folders but not '..' and may
     not be absolute (:class:`UnsafePath`). ``metadata`` becomes
     ``submission_metadata.json`` (datetimes as ISO 8601). Everything under ``autograder/`` is
@@ -128,15 +129,15 @@ def prepare_job(
     if uid is not None:
         check_uid(uid)
     job_root = Path(job_root)
-    bundle_dir = Path(bundle_dir)
-    if not (bundle_dir / RUN_AUTOGRADER).is_file():
+    if bundle_dir is not None and not (Path(bundle_dir) / RUN_AUTOGRADER).is_file():
         raise JobFolderError(f"the bundle {bundle_dir} has no {RUN_AUTOGRADER} at its top")
     files = [(safe_relative_path(name), content) for name, content in submission]
 
     _make_job_root(job_root, uid)
     autograder = job_root / AUTOGRADER
     autograder.mkdir(mode=0o700)
-    _copy_bundle(bundle_dir, autograder / "source")
+    if bundle_dir is not None:
+        _copy_bundle(Path(bundle_dir), autograder / "source")
     _write_submission(autograder / "submission", files)
     (autograder / "results").mkdir()
     (autograder / METADATA_FILE).write_text(

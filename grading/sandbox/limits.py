@@ -35,6 +35,12 @@ class Limits:
     tmp_mb
         Size of each private tmpfs (``/tmp`` and ``/dev/shm``), in MiB. tmpfs pages are RAM
         and are not counted by ``memory_mb``, so this is bounded separately.
+    disk_mb
+        Container engine only: the size of the writable ``/autograder`` (a tmpfs holding a
+        copy of the image's ``/autograder``; the rest of the container is read-only), and of
+        the host folder that holds the submission and the results. Filling it ends in "No
+        space left on device", never in a full host disk. tmpfs pages are memory: they also
+        count against the container's ``memory_mb``.
     """
 
     wall_seconds: float = 600
@@ -45,6 +51,7 @@ class Limits:
     max_open_files: int = 256
     max_output_bytes: int = 1_000_000
     tmp_mb: int = 256
+    disk_mb: int = 1024
 
     def __post_init__(self) -> None:
         if self.cpu_seconds is None:
@@ -55,7 +62,7 @@ class Limits:
             raise ValueError("cpu_seconds must be positive")
         if self.memory_mb is not None and self.memory_mb < 16:
             raise ValueError("memory_mb must be at least 16 (or None for no limit)")
-        for name in ("max_processes", "max_file_mb", "max_open_files", "tmp_mb"):
+        for name in ("max_processes", "max_file_mb", "max_open_files", "tmp_mb", "disk_mb"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if self.max_output_bytes < 0:

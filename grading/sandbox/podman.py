@@ -41,7 +41,8 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,14 @@ PODMAN = "podman"
 CONTAINERS_CONF = Path(__file__).resolve().parent.parent / "containers.conf"
 # Every container this module starts carries this label (to find strays after a crash).
 LABEL = "portal.grading=1"
+# Every bundle image this module commits carries this label (see prune_bundle_images).
+BUNDLE_LABEL = "portal.bundle"
+# Where GPU device nodes, CDI specs and the driver's libraries are looked for (tests point
+# these at a fake tree).
+DEV = Path("/dev")
+CDI_DIRS = (Path("/etc/cdi"), Path("/var/run/cdi"))
+DRIVER_LIB_DIRS = (Path("/usr/lib/x86_64-linux-gnu"), Path("/usr/lib64"), Path("/usr/lib"))
+DRIVER_LIB_PREFIXES = ("libcuda.so", "libnvidia-", "libnvcuvid.so")
 
 _BUILD_LOG_BYTES = 2_000_000
 # Exit statuses that come from podman itself, not from the container's command.
@@ -280,6 +289,7 @@ def build_bundle_image(
                 f"--change=WORKDIR /{AUTOGRADER}",
                 '--change=CMD ["/autograder/run_autograder"]',
                 "--change=ENV DEBIAN_FRONTEND=",
+                f"--change=LABEL {BUNDLE_LABEL}=1",
                 name,
                 tag,
                 timeout=600,
@@ -299,6 +309,7 @@ def run_in_container(
     *,
     cpus: float | None = 1.0,
     env: Mapping[str, str] | None = None,
+    gpus: Sequence[str] = (),
 ) -> SandboxResult:
     """Run ``/autograder/run_autograder`` of ``image`` for a job made by ``prepare_job``.
 
@@ -307,7 +318,10 @@ def run_in_container(
     (writable) at ``/autograder/results``; the rest of ``/autograder`` is the image's. These
     three are chowned to the container's uid range. No network unless ``network``
     (``--network=none``); ``limits`` as cgroups and rlimits (see :func:`_limit_args`), ``cpus``
-    a share of the machine's CPUs (``None``: no CPU quota), ``env`` extra variables.
+    a share of the machine's CPUs (``None``: no CPU quota), ``env`` extra variables, ``gpus``
+    the host's GPU indexes this container may use (see :func:`gpu_args`; none by default).
+    The image is mounted read-only; ``/autograder`` is a tmpfs of ``limits.disk_mb`` holding
+    a copy of the image's, and HOME, ``/tmp`` and ``/var/tmp`` are tmpfs of ``limits.tmp_mb``.
 
     The wall-clock limit SIGKILLs the container; the result then has ``timed_out``. A run the
     OOM killer ended (or that exits with 137 under a memory limit) has ``limit_hit ==
@@ -335,12 +349,23 @@ def run_in_container(
         "--hostname=autograder",
         f"--workdir=/{AUTOGRADER}",
         "--log-driver=none",
+        # The image is read-only; what a grader writes goes to size-limited tmpfs: a copy of
+        # the image's /autograder (source, run_autograder, what setup.sh left there), HOME,
+        # /tmp and /var/tmp. Filling them is "No space left on device", not a full host disk.
+        "--read-only",
+        f"--mount=type=tmpfs,destination=/{AUTOGRADER},tmpfs-size={limits.disk_mb}m,"
+        "tmpfs-mode=0755,tmpcopyup",
+        f"--tmpfs=/root:rw,nosuid,nodev,size={limits.tmp_mb}m,mode=0700",
+        f"--tmpfs=/var/tmp:rw,nosuid,nodev,size={limits.tmp_mb}m",
         f"--volume={submission}:/{AUTOGRADER}/submission:ro,U",
         f"--volume={metadata}:/{AUTOGRADER}/{METADATA_FILE}:ro,U",
         f"--volume={results}:/{AUTOGRADER}/results:rw,U",
         *_limit_args(limits, cpus),
+        *gpu_args(gpus),
     ]
     for key, value in (env or {}).items():
+        if gpus and key == "CUDA_VISIBLE_DEVICES":
+            continue  # the container sees only its own GPUs, numbered from 0
         args.append(f"--env={key}={value}")
     args += [image, f"/{AUTOGRADER}/{RUN_AUTOGRADER}"]
     with tempfile.TemporaryDirectory(prefix="portal-conmon-") as conmon_cwd:
@@ -398,6 +423,7 @@ def _result(
         duration_s=run.duration_s,
         limit_hit=limit_hit,
         limits=limits,
+        memory_scope="for the whole run",
     )
 
 
@@ -411,3 +437,120 @@ def _state(name: str) -> dict[str, object] | None:
     except ValueError:
         return None
     return state if isinstance(state, dict) else None
+
+
+def gpu_args(gpus: Sequence[str]) -> list[str]:
+    """Podman options that give a container exactly the host GPUs ``gpus`` (indexes, as in
+    ``CUDA_VISIBLE_DEVICES``) and no other.
+
+    Where the NVIDIA container toolkit has written a CDI spec (``/etc/cdi`` or
+    ``/var/run/cdi``, ``nvidia*.yaml``/``.json``), each GPU is ``--device=nvidia.com/gpu=N``
+    and the toolkit adds the driver's libraries. Otherwise the device nodes are passed by
+    hand: ``/dev/nvidiaN`` of each GPU plus the shared control nodes (``nvidiactl``,
+    ``nvidia-uvm``, ``nvidia-uvm-tools``, ``nvidia-modeset``), and the host driver's user-space
+    libraries (``libcuda.so*``, ``libnvidia-*``) and ``nvidia-smi`` bound read-only at their
+    own paths. Other GPUs' nodes are never there, whatever the code inside sets
+    ``CUDA_VISIBLE_DEVICES`` to. Raises :class:`SandboxUnavailable` for a GPU the host lacks.
+    """
+    gpus = [g.strip() for g in gpus if g.strip()]
+    if not gpus:
+        return []
+    for gpu in gpus:
+        if not gpu.isdigit():
+            raise SandboxUnavailable(f"GPU {gpu!r} is not a GPU index")
+    if _has_cdi():
+        return [f"--device=nvidia.com/gpu={gpu}" for gpu in gpus]
+    args = []
+    for gpu in gpus:
+        node = DEV / f"nvidia{gpu}"
+        if not node.exists():
+            raise SandboxUnavailable(f"GPU {gpu} has no device node {node} on this machine")
+        args.append(f"--device={node}")
+    for shared in ("nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset"):
+        if (DEV / shared).exists():
+            args.append(f"--device={DEV / shared}")
+    for lib in _driver_files():
+        args.append(f"--volume={lib}:{lib}:ro")
+    return args
+
+
+def _has_cdi() -> bool:
+    for folder in CDI_DIRS:
+        if folder.is_dir() and any(
+            p.name.startswith("nvidia") and p.suffix in (".yaml", ".json") for p in folder.iterdir()
+        ):
+            return True
+    return False
+
+
+def _driver_files() -> list[Path]:
+    """The host driver's user-space libraries and nvidia-smi (links bound as their targets'
+    copies would not resolve: each name is bound on its own)."""
+    found: list[Path] = []
+    for folder in DRIVER_LIB_DIRS:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(DRIVER_LIB_PREFIXES) and path.exists():
+                found.append(path)
+    smi = shutil.which("nvidia-smi")
+    if smi:
+        found.append(Path(smi))
+    return found
+
+
+def prune_bundle_images(keep: Sequence[str]) -> list[str]:
+    """Remove the bundle images this module committed (label ``portal.bundle``) whose tag is
+    not in ``keep``; images in use by a container stay. Returns the tags removed."""
+    done = _podman(
+        "images",
+        "--filter",
+        f"label={BUNDLE_LABEL}",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+        timeout=60,
+    )
+    if done.returncode != 0:
+        return []
+    wanted = {_full_tag(tag) for tag in keep}
+    removed = []
+    for tag in sorted(set(done.stdout.split())):
+        if tag.endswith(":<none>") or _full_tag(tag) in wanted:
+            continue
+        if _podman("rmi", tag, timeout=120).returncode == 0:
+            removed.append(tag)
+    return removed
+
+
+def _full_tag(tag: str) -> str:
+    return tag if "/" in tag.split(":", 1)[0] else f"localhost/{tag}"
+
+
+@contextmanager
+def job_folder(job_root: Path, size_mb: int) -> Iterator[Path]:
+    """``job_root`` as a fresh tmpfs of ``size_mb`` while the block runs (the submission,
+    metadata and results a container sees live there, so a run cannot fill the host's disk
+    through them); unmounted and removed afterwards. Where mounting is not permitted the
+    folder is a plain one (and the disk is not bounded)."""
+    job_root = Path(job_root)
+    job_root.mkdir(parents=True, exist_ok=False)
+    done = subprocess.run(
+        [
+            "mount",
+            "-t",
+            "tmpfs",
+            "-o",
+            f"size={size_mb}m,mode=0711,nosuid,nodev",
+            "tmpfs",
+            str(job_root),
+        ],
+        capture_output=True,
+        check=False,
+    )
+    mounted = done.returncode == 0
+    try:
+        yield job_root
+    finally:
+        if mounted:
+            subprocess.run(["umount", "--lazy", str(job_root)], capture_output=True, check=False)
+        shutil.rmtree(job_root, ignore_errors=True)

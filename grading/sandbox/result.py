@@ -14,6 +14,7 @@ MEMORY = "memory"
 FILE_SIZE = "file_size"
 PROCESSES = "processes"
 OUTPUT = "output"
+DISK = "disk"
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class SandboxResult:
         Wall-clock seconds from start to the end of the process tree.
     limit_hit
         Best-effort name of the limit that stopped the run: ``wall_time``, ``cpu_time``,
-        ``memory``, ``file_size``, ``processes`` or ``output``; ``None`` when no limit was
+        ``memory``, ``file_size``, ``disk``, ``processes`` or ``output``; ``None`` when no limit was
         detected. Memory, file size and process limits are recognised from the error messages
         they cause, so a program that hides them is not recognised.
     limits
@@ -46,6 +47,9 @@ class SandboxResult:
     stray_processes_killed
         Processes of the slot uid still alive after the run that the backstop had to kill
         (normally 0: the PID namespace takes every process with it).
+    memory_scope
+        How ``limits.memory_mb`` applied, for messages: ``"per process"`` (bubblewrap's
+        RLIMIT_AS) or ``"for the whole run"`` (a container's cgroup).
     """
 
     exit_code: int | None
@@ -57,6 +61,7 @@ class SandboxResult:
     limit_hit: str | None
     limits: Limits | None = None
     stray_processes_killed: int = 0
+    memory_scope: str = "per process"
 
     @property
     def ok(self) -> bool:
@@ -76,6 +81,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (CPU_TIME, re.compile(r"CPU time limit exceeded")),
+    (DISK, re.compile(r"No space left on device|\[Errno 28\]|Disk quota exceeded")),
     (FILE_SIZE, re.compile(r"File size limit exceeded|\[Errno 27\] File too large|File too large")),
     (
         PROCESSES,
@@ -124,7 +130,7 @@ def describe(result: SandboxResult) -> str:
     """One or two sentences a student understands, saying how the run ended."""
     limits = result.limits or Limits()
     parts: list[str] = []
-    limit_sentence = _limit_sentence(result.limit_hit, limits)
+    limit_sentence = _limit_sentence(result.limit_hit, limits, result.memory_scope)
     if limit_sentence is not None:
         parts.append(limit_sentence)
     if result.output_truncated:
@@ -137,7 +143,7 @@ def describe(result: SandboxResult) -> str:
     return " ".join(parts)
 
 
-def _limit_sentence(hit: str | None, limits: Limits) -> str | None:
+def _limit_sentence(hit: str | None, limits: Limits, memory_scope: str) -> str | None:
     """What stopped the run, for every limit except the output's (``None`` for no limit)."""
     if hit == WALL_TIME:
         return (
@@ -152,7 +158,7 @@ def _limit_sentence(hit: str | None, limits: Limits) -> str | None:
         )
     if hit == MEMORY:
         limit = (
-            f"the limit is {limits.memory_mb} MB per process"
+            f"the limit is {limits.memory_mb} MB {memory_scope}"
             if limits.memory_mb is not None
             else "the machine ran out of memory"
         )
@@ -164,6 +170,11 @@ def _limit_sentence(hit: str | None, limits: Limits) -> str | None:
         return (
             f"Your submission tried to write a file larger than the limit of "
             f"{limits.max_file_mb} MB and was stopped."
+        )
+    if hit == DISK:
+        return (
+            f"Your submission filled the disk space it is given ({limits.disk_mb} MB for the "
+            f"autograder's folder, {limits.tmp_mb} MB for /tmp) and was stopped."
         )
     if hit == PROCESSES:
         return (

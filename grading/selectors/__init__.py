@@ -21,6 +21,8 @@ Callers import from ``grading.selectors``; the names they use are re-exported he
 from grading.selectors.bundles import (
     assignments_autograded,
     autograder_card,
+    bundle_artifacts_in_use,
+    bundle_setup_get,
     bundle_setup_list,
     setups,
 )
@@ -143,6 +145,8 @@ __all__ = [
     "assignments_autograded",
     "autograde_view",
     "autograder_card",
+    "bundle_artifacts_in_use",
+    "bundle_setup_get",
     "bundle_setup_list",
     "course_student_get",
     "current_points",

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from courses.models import STAFF_ROLES, Assignment, Enrollment, Role
-from grading.models import Bundle, BundleSetup
+from grading.models import Bundle, BundleSetup, JobState
 
 
 def setups(*, course_id: int) -> QuerySet[BundleSetup]:
@@ -57,3 +57,22 @@ def autograder_card(*, enrollment: Enrollment, assignment: Assignment) -> dict[s
             else []
         ),
     }
+
+
+def bundle_setup_get(*, bundle_id: int, worker: str) -> BundleSetup | None:
+    """The worker machine's build of a bundle version, if it ever started one."""
+    return BundleSetup.objects.filter(bundle_id=bundle_id, worker=worker).first()
+
+
+def bundle_artifacts_in_use(*, worker: str, engine: str) -> list[str]:
+    """What the worker machine built (images, setup folders) for bundle versions still in
+    use: active ones, and any a queued or running job names. The rest may be pruned."""
+    return list(
+        BundleSetup.objects.filter(worker=worker, engine=engine)
+        .filter(
+            Q(bundle__active=True) | Q(bundle__jobs__state__in=[JobState.QUEUED, JobState.RUNNING])
+        )
+        .exclude(artifact="")
+        .values_list("artifact", flat=True)
+        .distinct()
+    )

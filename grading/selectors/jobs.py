@@ -4,6 +4,7 @@ autograder."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -58,15 +59,20 @@ def _result_view(
 ) -> dict[str, Any]:
     """The stored results as the viewer may see them (see :func:`autograde_view`)."""
     parsed = parse_results(result.data["raw"])
+    stdout = result.data.get("stdout") or ""
     if staff:
-        return staff_view(parsed)
+        return {**staff_view(parsed), "stdout": stdout}
     assignment = submission.assignment
-    return student_view(
+    view = student_view(
         parsed,
         after_due_date=now > submission.grace_ends_at,
         grades_released=assignment.grades_released_at is not None
         and assignment.grades_released_at <= now,
     )
+    # What run_autograder printed (results/stdout), only where stdout_visibility allows it.
+    if view["stdout_visible"]:
+        view["stdout"] = stdout
+    return view
 
 
 def autograde_view(
@@ -203,11 +209,22 @@ def submission_metadata(*, job: GradingJob) -> dict[str, Any]:
             {
                 "submission_time": r.job.submission.submitted_at.astimezone(tz).isoformat(),
                 "score": r.score,
-                "results": {},
+                "results": _previous_results(r),
             }
             for r in previous
         ],
     }
+
+
+def _previous_results(result: GradingResult) -> dict[str, Any]:
+    """An earlier submission's results.json as its autograder wrote it (Gradescope fills
+    ``previous_submissions[].results`` this way, so graders can limit attempts or compare);
+    ``{}`` when it cannot be read back."""
+    try:
+        raw = json.loads(result.data.get("raw") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
 
 
 def job_enrollment_get(*, user: AbstractBaseUser | AnonymousUser, job_id: int) -> Enrollment:

@@ -18,10 +18,12 @@ send every wake-up through ``grading.services.publish``, so replacing that one n
 keeps all messages out of Redis (as tests do)."""
 
 from grading.services.bundles import (
+    SETUP_FAILED_MESSAGE,
     _bundle_store,
     _zip_folder,
     active_bundle,
     bundle_setup_finish,
+    bundle_setup_retry,
     bundle_setup_start,
     bundle_upload,
     bundles_sync,
@@ -71,11 +73,13 @@ __all__ = [
     "KEEP",
     "MAX_ATTEMPTS",
     "REPUBLISH_AFTER",
+    "SETUP_FAILED_MESSAGE",
     "Imported",
     "_bundle_store",
     "_zip_folder",
     "active_bundle",
     "bundle_setup_finish",
+    "bundle_setup_retry",
     "bundle_setup_start",
     "bundle_upload",
     "bundles_sync",

@@ -18,11 +18,19 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from courses.models import Assignment, Course, Enrollment, Role
-from grading.models import Bundle, BundleSetup
-from portal.errors import PermissionDeniedError
+from courses.models import STAFF_ROLES, Assignment, Course, Enrollment, Role
+from grading.models import Bundle, BundleSetup, JobState
+from portal.errors import ApplicationError, PermissionDeniedError
 from submissions.archives import MAX_BUNDLE_BYTES, ArchiveRefused, check_bundle_archive
+from submissions.models import Submission
 from submissions.uploads import UploadRefused
+
+# What a student reads when their job failed because the bundle's setup.sh failed (how
+# bundle_setup_retry finds the jobs to queue again).
+SETUP_FAILED_MESSAGE = (
+    "The autograder's setup failed, so your code could not be graded. "
+    "The course staff have been told."
+)
 
 
 def _zip_folder(folder: Path) -> bytes:
@@ -125,19 +133,70 @@ def active_bundle(*, assignment: Assignment) -> Bundle | None:
     return Bundle.objects.filter(assignment=assignment, active=True).first()
 
 
-def bundle_setup_start(*, bundle: Bundle, worker: str) -> BundleSetup:
-    """A worker machine starts setup.sh of a bundle version: its row for staff, running, with
-    an empty log (the row of an earlier run on the same machine is reused)."""
+def bundle_setup_start(
+    *, bundle: Bundle, worker: str, engine: str = "", artifact: str = ""
+) -> BundleSetup:
+    """A worker machine starts building a bundle version (setup.sh): its row for staff,
+    running, with an empty log and what it builds (the row of an earlier build on the same
+    machine is reused)."""
     setup, _ = BundleSetup.objects.update_or_create(
-        bundle=bundle, worker=worker, defaults={"state": BundleSetup.State.RUNNING, "log": ""}
+        bundle=bundle,
+        worker=worker,
+        defaults={
+            "state": BundleSetup.State.RUNNING,
+            "log": "",
+            "engine": engine,
+            "artifact": artifact,
+            "finished_at": None,
+        },
     )
     return setup
 
 
 def bundle_setup_finish(*, setup: BundleSetup, log_text: str, failed: bool) -> BundleSetup:
     """The end of a setup.sh run: its output for staff, done or failed."""
-    setup.log = log_text
+    setup.log = log_text.replace("\x00", "\ufffd")
     setup.state = BundleSetup.State.FAILED if failed else BundleSetup.State.DONE
     setup.finished_at = timezone.now()
     setup.save(update_fields=["state", "log", "finished_at"])
     return setup
+
+
+def bundle_setup_retry(*, enrollment: Enrollment, bundle_id: int) -> int:
+    """Staff: build a bundle version again where its setup.sh failed (after a network
+    hiccup, say, or a fix to the base image): each failed machine's row becomes "retry
+    requested", and every submission whose job failed because of that setup is queued again.
+    Returns how many submissions were queued. Refused when no build of it failed."""
+    from grading.services.jobs import job_rerun  # jobs imports this module
+
+    bundle = (
+        Bundle.objects.filter(pk=bundle_id, assignment__course_id=enrollment.course_id)
+        .select_related("assignment")
+        .first()
+    )
+    if enrollment.role not in STAFF_ROLES or bundle is None:
+        raise PermissionDeniedError("Only the course's staff can retry an autograder's setup.")
+    with transaction.atomic():
+        failed = BundleSetup.objects.select_for_update().filter(
+            bundle=bundle, state=BundleSetup.State.FAILED
+        )
+        if not failed.exists():
+            raise ApplicationError(
+                "No build of this autograder version has failed: there is nothing to retry.",
+                code="nothing_to_retry",
+            )
+        failed.update(state=BundleSetup.State.RETRY, finished_at=None)
+        stuck = (
+            Submission.objects.filter(
+                jobs__bundle=bundle,
+                jobs__state=JobState.FAILED,
+                jobs__message=SETUP_FAILED_MESSAGE,
+            )
+            .exclude(jobs__state__in=[JobState.QUEUED, JobState.RUNNING])
+            .distinct()
+        )
+        count = 0
+        for submission in stuck:
+            job_rerun(enrollment=enrollment, submission=submission)
+            count += 1
+    return count

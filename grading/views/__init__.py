@@ -22,7 +22,14 @@ from grading.views.grading_page import (
     names_reveal,
     rubric_item_add,
 )
-from grading.views.jobs import assignment_rerun, bundle_upload, job_rerun, job_status, queue
+from grading.views.jobs import (
+    assignment_rerun,
+    bundle_setup_retry,
+    bundle_upload,
+    job_rerun,
+    job_status,
+    queue,
+)
 from grading.views.readiness_page import readiness, readiness_email
 from grading.views.regrades import regrade_queue, regrade_request_create, regrade_request_resolve
 from grading.views.similarity import similarity, similarity_pair, similarity_start
@@ -31,6 +38,7 @@ from grading.views.statistics_page import statistics
 __all__ = [
     "annotation_add",
     "assignment_rerun",
+    "bundle_setup_retry",
     "bundle_upload",
     "grade_next",
     "grade_overview",

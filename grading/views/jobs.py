@@ -176,3 +176,30 @@ def bundle_upload(request: HttpRequest, course_slug: str, assignment_slug: str) 
         ),
     )
     return redirect(f"{back}#autograder")
+
+
+@login_required
+@require_POST
+def bundle_setup_retry(request: HttpRequest, course_slug: str, bundle_id: int) -> HttpResponse:
+    """Staff: build an autograder version again where its setup.sh failed, and queue again
+    the submissions that failed because of it. Back where the button was (``next``: the
+    assignment's autograder card, or the queue page)."""
+    enrollment = course_selectors.enrollment_get_staff(user=request.user, course_slug=course_slug)
+    perform(
+        request,
+        lambda: services.bundle_setup_retry(enrollment=enrollment, bundle_id=bundle_id),
+        lambda count: (
+            "The autograder's setup will run again on each worker's next job with it"
+            + (
+                f"; {count} submission{'s' if count != 1 else ''} that failed because of it "
+                f"{'are' if count != 1 else 'is'} queued again."
+                if count
+                else "."
+            )
+        ),
+    )
+    back = request.POST.get("next", "")
+    course_prefix = f"/courses/{enrollment.course.slug}/"
+    if back.startswith(course_prefix) and "//" not in back and "\\" not in back:
+        return redirect(back)
+    return redirect(f"{reverse('grading:queue', args=[enrollment.course.slug])}#setups-heading")

@@ -199,6 +199,10 @@ GRADING_TASK_TIME_LIMIT = env.int("GRADING_TASK_TIME_LIMIT", default=2 * 3600)
 GRADING_SETUP_TIMEOUT = env.int("GRADING_SETUP_TIMEOUT", default=1800)
 # setup.sh may install Python packages from the network (instructor's code, not students').
 GRADING_SETUP_NETWORK = env.bool("GRADING_SETUP_NETWORK", default=True)
+# The sandbox workers grade in: "podman" (a container per job from an image per bundle
+# version; the default in production and docker-compose.yml) or "bubblewrap" (the light one,
+# for the demo and hosts without a container engine).
+GRADING_SANDBOX = env.str("GRADING_SANDBOX", default="bubblewrap")
 # How long the grading queue keeps a submission for the TA it handed it to (a soft lock).
 GRADING_LOCK_MINUTES = env.int("GRADING_LOCK_MINUTES", default=10)
 

@@ -43,3 +43,6 @@ if env.str("REDIS_URL", default=""):
         "KEY_PREFIX": "rendered",
         "TIMEOUT": 7 * 24 * 3600,
     }
+
+# Workers grade in containers (Podman) unless told otherwise: see grading/sandbox/engines.py.
+GRADING_SANDBOX = env.str("GRADING_SANDBOX", default="podman")

@@ -197,7 +197,7 @@ def test_staff_read_the_queue_and_rerun_an_assignment(page, live_server, dl, sho
     expect(page.locator("table.running-jobs")).to_contain_text("cpu-node-2:9")
     expect(page.locator("table.workers tr.stale")).to_contain_text("cpu-node-1:7")
     expect(page.locator("table.workers tbody tr:not(.stale)")).to_contain_text("cpu-node-2:9")
-    page.get_by_text("setup.sh output").first.click()
+    page.get_by_text("Build log").first.click()
     expect(page.get_by_text("Successfully installed numpy-1.26.4")).to_be_visible()
     page.screenshot(path=str(shots / "queue.png"), full_page=True)
 
@@ -242,6 +242,6 @@ def test_the_instructor_uploads_an_autograder(page, live_server, dl, shots):
         finished_at=timezone.now(),
     )
     page.reload()
-    page.locator("#autograder").get_by_text("setup.sh output").click()
+    page.locator("#autograder").get_by_text("Build log").click()
     expect(page.get_by_text("ERROR: Could not find a version")).to_be_visible()
     page.locator("#autograder").screenshot(path=str(shots / "autograder_card.png"))

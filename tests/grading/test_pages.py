@@ -548,7 +548,7 @@ def test_the_queue_page_counts_and_lists_in_claim_order(
     setups = rows_of(html, "setups")
     assert setups[0].startswith("HW1") and "w1 Done" in setups[0]
     assert "Successfully installed numpy" in setups[0]
-    assert "setup.sh output" in text
+    assert "Build log" in text
     assert second.pk
 
 

@@ -159,7 +159,7 @@ def test_run_job_without_a_sandbox_fails_the_job_for_staff_to_fix(
     def unavailable() -> None:
         raise sandbox.SandboxUnavailable("no bubblewrap here")
 
-    monkeypatch.setattr(sandbox, "check_available", unavailable)
+    monkeypatch.setattr(sandbox.runner, "check_available", unavailable)
     slot = Slot(queue="cpu", index=0, uid=60000)
     assert worker.run_job(claimed, slot=slot, worker="w") == JobState.FAILED
     claimed.refresh_from_db()
@@ -199,7 +199,7 @@ def test_run_job_puts_the_job_back_on_the_workers_own_trouble(
         folders.append(folder)
         raise OSError("disk full")
 
-    monkeypatch.setattr(sandbox, "check_available", lambda: None)
+    monkeypatch.setattr(sandbox.runner, "check_available", lambda: None)
     monkeypatch.setattr(sandbox, "prepare_job", broken_disk)
     slot = Slot(queue="cpu", index=0, uid=60000)
     assert worker.run_job(claimed, slot=slot, worker="w") == JobState.QUEUED
