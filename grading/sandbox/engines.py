@@ -179,7 +179,9 @@ class Podman:
 
     def artifact(self, spec: BuildSpec) -> str:
         base = spec.image or DEFAULT_IMAGE
-        key = hashlib.sha256(f"{spec.sha256}\n{base}\n{spec.network}".encode()).hexdigest()
+        # The bundle's content and the base image: what the image is built from. (Network
+        # while building is not part of it: a build that failed for want of it is retried.)
+        key = hashlib.sha256(f"{spec.sha256}\n{base}".encode()).hexdigest()
         return f"{BUNDLE_REPOSITORY}:{key[:32]}"
 
     def is_built(self, artifact: str) -> bool:
@@ -219,7 +221,7 @@ class Podman:
         )
 
     def prune(self, keep: Sequence[str]) -> list[str]:
-        return podman.prune_bundle_images(keep)
+        return podman.prune_bundle_images(keep, BUNDLE_REPOSITORY)
 
 
 def engine(name: str) -> Engine:

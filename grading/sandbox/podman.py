@@ -222,7 +222,8 @@ def build_bundle_image(
 
     A container is created from ``base``; the bundle is copied to ``/autograder/source`` and
     its ``run_autograder`` to ``/autograder/run_autograder`` (both made executable);
-    ``bash /autograder/source/setup.sh`` runs in ``/autograder/source`` as root, with the
+    ``bash -e /autograder/source/setup.sh`` runs in ``/autograder/source`` as root (errexit
+    whether or not the script says ``set -e``: a failing command fails the build), with the
     default Podman network when ``network`` (for ``apt-get``/``pip``); when it exits with
     status 0 within ``wall_seconds`` the container is committed as ``tag``. Bundles without
     ``setup.sh`` are committed as they are. ``limits`` (memory, processes) apply to the setup
@@ -252,7 +253,9 @@ def build_bundle_image(
         (autograder / "results").mkdir()
         (autograder / "submission").mkdir()
         has_setup = (autograder / "source" / SETUP_SH).is_file()
-        command = ["bash", f"/{AUTOGRADER}/source/{SETUP_SH}"] if has_setup else ["true"]
+        # errexit even without ``set -e`` in the script: a command that fails (apt-get
+        # install of a missing package, say) fails the build instead of going unnoticed.
+        command = ["bash", "-e", f"/{AUTOGRADER}/source/{SETUP_SH}"] if has_setup else ["true"]
         create = [
             "create",
             f"--name={name}",
@@ -499,13 +502,16 @@ def _driver_files() -> list[Path]:
     return found
 
 
-def prune_bundle_images(keep: Sequence[str]) -> list[str]:
-    """Remove the bundle images this module committed (label ``portal.bundle``) whose tag is
-    not in ``keep``; images in use by a container stay. Returns the tags removed."""
+def prune_bundle_images(keep: Sequence[str], repository: str) -> list[str]:
+    """Remove the bundle images this module committed (label ``portal.bundle``) in
+    ``repository`` whose tag is not in ``keep``; images in use by a container stay. Returns
+    the tags removed."""
     done = _podman(
         "images",
         "--filter",
         f"label={BUNDLE_LABEL}",
+        "--filter",
+        f"reference={repository}",
         "--format",
         "{{.Repository}}:{{.Tag}}",
         timeout=60,

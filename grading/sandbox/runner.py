@@ -138,7 +138,8 @@ def run_setup(
 ) -> SandboxResult:
     """Run the bundle's ``setup.sh`` once, to build a shared environment in ``env_dir``.
 
-    ``setup.sh`` runs as ``bash /autograder/source/setup.sh`` in ``/autograder/source`` (a
+    ``setup.sh`` runs as ``bash -e /autograder/source/setup.sh`` (errexit even without
+    ``set -e``) in ``/autograder/source`` (a
     throw-away copy of the bundle), with ``env_dir`` bound read-write at ``/autograder/env``:
     ``HOME`` is there, ``PYTHONUSERBASE=/autograder/env/python`` and ``PIP_USER=1`` make
     ``pip install`` land in it (``PIP_BREAK_SYSTEM_PACKAGES=1`` because Debian's pip refuses

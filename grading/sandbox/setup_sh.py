@@ -61,7 +61,9 @@ def build_env(
             binds=[("--bind", autograder, "/autograder"), ("--bind", env_dir, ENV_MOUNT)],
             chdir="/autograder/source",
             env=_setup_sh_env(),
-            argv=["/bin/bash", f"/autograder/source/{SETUP_SH}"],
+            # errexit whether or not the script says ``set -e``: a failing command (an
+            # apt-get that cannot work here, say) fails the setup instead of going unnoticed.
+            argv=["/bin/bash", "-e", f"/autograder/source/{SETUP_SH}"],
         )
         return execute(command, sweep=True)
     finally:
