@@ -110,10 +110,17 @@ class Worker:
 
 
 @pytest.fixture
-def workers(shared_dirs, tmp_path, broker) -> Iterator[callable]:
+def sandbox_name() -> str:
+    """The sandbox the worker grades in (the end-to-end test runs with both)."""
+    return "bubblewrap"
+
+
+@pytest.fixture
+def workers(shared_dirs, tmp_path, broker, sandbox_name) -> Iterator[callable]:
     env = {
         **os.environ,
         **shared_dirs,
+        "GRADING_SANDBOX": sandbox_name,
         "DJANGO_SETTINGS_MODULE": "portal.settings.test",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
         "REDIS_URL": settings.CELERY_BROKER_URL,
@@ -149,7 +156,20 @@ def submit(enrollment, assignment, name="solution.py", data=b"x = 1\n"):
     ).submission
 
 
-def test_a_submission_is_graded_end_to_end(workers, student, assignment, tmp_path):
+PODMAN_MISSING = shutil.which("podman") is None or os.geteuid() != 0
+
+
+@pytest.mark.parametrize(
+    "sandbox_name",
+    [
+        "bubblewrap",
+        pytest.param(
+            "podman",
+            marks=pytest.mark.skipif(PODMAN_MISSING, reason="needs rootful podman on PATH"),
+        ),
+    ],
+)
+def test_a_submission_is_graded_end_to_end(workers, student, assignment, tmp_path, sandbox_name):
     services._bundle_store(
         assignment=assignment,
         data=services._zip_folder(DEMO / "autograders" / "ps0"),
@@ -168,7 +188,8 @@ def test_a_submission_is_graded_end_to_end(workers, student, assignment, tmp_pat
     assert job.state == JobState.DONE, (job.message, job.log, (tmp_path / "worker.log").read_text())
     result = GradingResult.objects.get(job=job)
     assert result.score == 100
-    assert BundleSetup.objects.get(bundle=job.bundle).state == "done"
+    setup = BundleSetup.objects.get(bundle=job.bundle)
+    assert (setup.state, setup.engine) == ("done", sandbox_name)
 
 
 def test_sigkill_mid_job_then_restart_finishes_every_job_exactly_once(
