@@ -17,7 +17,7 @@ from django.utils import timezone
 from courses.services import changes_record
 from grading import services as grading_services
 from grading import tasks as grading_tasks
-from grading.models import SimilarityCheck
+from grading.models import BundleSetup, SimilarityCheck
 from grading.services.rubrics import AnnotationInput, QuestionEvaluation
 from submissions.services import submission_create
 from tests.browser.builders import deep_learning, george, person
@@ -92,8 +92,33 @@ def course(transactional_db: Any, no_wakeups: list[int]) -> dict[str, Any]:
     ).submission
     job = grading_services.job_claim(queue="cpu", worker="w", now=timezone.now())
     assert job is not None
-    raw = json.dumps({"tests": [{"name": "q1 shapes", "score": 8, "max_score": 10}]})
-    grading_services.job_finish(job_id=job.pk, worker="w", score=8, max_score=10, data={"raw": raw})
+    raw = json.dumps(
+        {
+            "tests": [{"name": "q1 shapes", "score": 8, "max_score": 10}],
+            "stdout_visibility": "visible",
+        }
+    )
+    grading_services.job_finish(
+        job_id=job.pk,
+        worker="w",
+        score=8,
+        max_score=10,
+        data={"raw": raw, "stdout": "Running 1 test...\nq1 shapes: 8/10\n"},
+    )
+    # The autograder's builds: one failed (with its retry button), one done.
+    bundle = job.bundle
+    for worker, state in (("cpu-node-1", "failed"), ("cpu-node-2", "done")):
+        BundleSetup.objects.create(
+            bundle=bundle,
+            worker=worker,
+            state=state,
+            engine="podman",
+            artifact="localhost/portal-bundle:0123456789abcdef0123456789abcdef",
+            log="$ apt-get install -y bc\nE: Unable to locate package bc"
+            if state == "failed"
+            else "ok",
+            finished_at=timezone.now(),
+        )
     grading_services.grade_set(
         by=instructor, assignment=hw1, student=student.user, question="q2", points=Decimal(7)
     )

@@ -245,3 +245,17 @@ def test_the_instructor_uploads_an_autograder(page, live_server, dl, shots):
     page.locator("#autograder").get_by_text("Build log").click()
     expect(page.get_by_text("ERROR: Could not find a version")).to_be_visible()
     page.locator("#autograder").screenshot(path=str(shots / "autograder_card.png"))
+
+    # The build failed: staff retry it from the card, and come back to it.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#autograder").get_by_role("button", name="Retry the build").click()
+    expect(
+        page.get_by_text("The autograder's setup will run again on each worker's next job")
+    ).to_be_visible()
+    expect(page.locator("#autograder")).to_contain_text("Retry requested")
+    expect(page.locator("#autograder").get_by_role("button", name="Retry the build")).to_have_count(
+        0
+    )
+    assert page.url.endswith("/assignments/hw2/#autograder")
+    assert BundleSetup.objects.get(bundle=bundle).state == "retry"
+    page.locator("#autograder").screenshot(path=str(shots / "autograder_card_retry.png"))
