@@ -14,8 +14,10 @@ import fcntl
 import io
 import json
 import logging
+import os
 import shutil
 import socket
+import subprocess
 import threading
 import zipfile
 from dataclasses import dataclass, field
@@ -230,6 +232,7 @@ def _run(
         network=assignment.autograder_network,
         cpus=float(assignment.autograder_cpus),
         gpus=tuple(g for g in slot.env.get("CUDA_VISIBLE_DEVICES", "").split(",") if g),
+        job=f"job-{job.pk}",
     )
     heart.start()
     try:
@@ -312,6 +315,15 @@ def _record(job: GradingJob, *, worker: str, outcome: Outcome) -> str:
     )
 
 
+def _forget_earlier_attempts(job: GradingJob, folder: Path) -> None:
+    """The job folders an earlier attempt of this job left on this machine (its worker was
+    killed before it could clean up), unmounted where they are mounts, and removed."""
+    for old in [*folder.parent.glob(f"job-{job.pk}-*"), folder]:
+        if os.path.ismount(old):
+            subprocess.run(["umount", "--lazy", str(old)], capture_output=True, check=False)
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def run_job(job: GradingJob, *, slot: Slot, worker: str) -> str:
     """Grades one claimed job to its end: prepare the bundle, prepare the job folder, run,
     parse, record. Returns the job's new state. Trouble of the worker's own while grading
@@ -330,7 +342,7 @@ def run_job(job: GradingJob, *, slot: Slot, worker: str) -> str:
     if isinstance(prepared, Outcome):
         return _record(job, worker=worker, outcome=prepared)
     folder = work_dir() / "jobs" / f"job-{job.pk}-{job.attempts}"
-    shutil.rmtree(folder, ignore_errors=True)
+    _forget_earlier_attempts(job, folder)
     heart = _Heart(job.pk, worker)
     try:
         with eng.job_folder(folder, size_mb=_limits(job, eng).disk_mb):

@@ -74,6 +74,9 @@ class RunSpec:
     network: bool = False
     cpus: float | None = 1.0
     gpus: Sequence[str] = ()
+    # The job's name (the same for each of its attempts): a container engine removes what an
+    # earlier attempt left running under it.
+    job: str = ""
 
 
 class Engine(Protocol):
@@ -218,6 +221,7 @@ class Podman:
             cpus=spec.cpus,
             env=spec.env,
             gpus=spec.gpus,
+            job=spec.job,
         )
 
     def prune(self, keep: Sequence[str]) -> list[str]:

@@ -57,6 +57,8 @@ PODMAN = "podman"
 CONTAINERS_CONF = Path(__file__).resolve().parent.parent / "containers.conf"
 # Every container this module starts carries this label (to find strays after a crash).
 LABEL = "portal.grading=1"
+# A job's containers carry its name under this label (see remove_job_containers).
+JOB_LABEL = "portal.job"
 # Every bundle image this module commits carries this label (see prune_bundle_images).
 BUNDLE_LABEL = "portal.bundle"
 # Where GPU device nodes, CDI specs and the driver's libraries are looked for (tests point
@@ -313,6 +315,7 @@ def run_in_container(
     cpus: float | None = 1.0,
     env: Mapping[str, str] | None = None,
     gpus: Sequence[str] = (),
+    job: str = "",
 ) -> SandboxResult:
     """Run ``/autograder/run_autograder`` of ``image`` for a job made by ``prepare_job``.
 
@@ -322,7 +325,9 @@ def run_in_container(
     three are chowned to the container's uid range. No network unless ``network``
     (``--network=none``); ``limits`` as cgroups and rlimits (see :func:`_limit_args`), ``cpus``
     a share of the machine's CPUs (``None``: no CPU quota), ``env`` extra variables, ``gpus``
-    the host's GPU indexes this container may use (see :func:`gpu_args`; none by default).
+    the host's GPU indexes this container may use (see :func:`gpu_args`; none by default),
+    ``job`` a name for the job (its containers carry it, and a run under a name first removes
+    any container left by an earlier run under it, e.g. of a worker that was killed).
     The image is mounted read-only; ``/autograder`` is a tmpfs of ``limits.disk_mb`` holding
     a copy of the image's, and HOME, ``/tmp`` and ``/var/tmp`` are tmpfs of ``limits.tmp_mb``.
 
@@ -342,10 +347,20 @@ def run_in_container(
     if not metadata.is_file() or metadata.is_symlink():
         raise JobFolderError(f"{metadata} is not a file")
     name = _container_name("job")
+    if job:
+        # An earlier attempt of the same job whose worker was killed may still be running.
+        remove_job_containers(job)
     args = [
         "run",
         f"--name={name}",
         f"--label={LABEL}",
+        f"--label={JOB_LABEL}={job}",
+        # Nothing inside gains privileges through set-id programs (su, sudo): root inside can
+        # still drop to another user (runuser), as Gradescope's isolation advice does.
+        "--security-opt=no-new-privileges",
+        # A backstop the engine enforces itself (conmon), should the worker that kills at the
+        # wall clock die first: the container never outlives its limit by more than a minute.
+        f"--timeout={int(limits.wall_seconds) + 60}",
         "--pull=never",
         "--userns=auto",
         f"--network={'bridge' if network else 'none'}",
@@ -560,3 +575,13 @@ def job_folder(job_root: Path, size_mb: int) -> Iterator[Path]:
         if mounted:
             subprocess.run(["umount", "--lazy", str(job_root)], capture_output=True, check=False)
         shutil.rmtree(job_root, ignore_errors=True)
+
+
+def remove_job_containers(job: str) -> int:
+    """Kill and remove every container of the job called ``job`` (label ``portal.job``).
+    Returns how many there were."""
+    done = _podman("ps", "--all", "--quiet", "--filter", f"label={JOB_LABEL}={job}", timeout=60)
+    ids = done.stdout.split() if done.returncode == 0 else []
+    for container in ids:
+        _remove(container)
+    return len(ids)

@@ -216,3 +216,18 @@ def test_previous_submissions_carry_their_results(
     [previous] = meta["previous_submissions"]
     assert previous["score"] == 0.5
     assert previous["results"]["tests"] == [{"name": "t", "score": 0.5, "max_score": 1}]
+
+
+def test_bubblewrap_prunes_setup_folders_of_versions_no_longer_in_use(tmp_path: Path) -> None:
+    bundles = tmp_path / "bundles"
+    for version in ("aaa", "bbb", "ccc"):
+        (bundles / version / "env" / "python").mkdir(parents=True)
+        (bundles / version / "source").mkdir()
+        (bundles / version / "setup-done").write_text("ok")
+    eng = engines.Bubblewrap()
+    keep = [str(bundles / "aaa" / "env"), str(bundles / "ccc" / "env")]
+    assert eng.prune(keep) == [str(bundles / "bbb" / "env")]
+    assert not (bundles / "bbb" / "env").exists()
+    assert not eng.is_built(str(bundles / "bbb" / "env"))
+    assert eng.is_built(keep[0]) and eng.is_built(keep[1])
+    assert eng.prune([]) == []

@@ -157,9 +157,7 @@ def submit(enrollment, assignment, name="solution.py", data=b"x = 1\n"):
 
 
 PODMAN_MISSING = shutil.which("podman") is None or os.geteuid() != 0
-
-
-@pytest.mark.parametrize(
+BOTH_SANDBOXES = pytest.mark.parametrize(
     "sandbox_name",
     [
         "bubblewrap",
@@ -169,6 +167,9 @@ PODMAN_MISSING = shutil.which("podman") is None or os.geteuid() != 0
         ),
     ],
 )
+
+
+@BOTH_SANDBOXES
 def test_a_submission_is_graded_end_to_end(workers, student, assignment, tmp_path, sandbox_name):
     services._bundle_store(
         assignment=assignment,
@@ -192,8 +193,9 @@ def test_a_submission_is_graded_end_to_end(workers, student, assignment, tmp_pat
     assert (setup.state, setup.engine) == ("done", sandbox_name)
 
 
+@BOTH_SANDBOXES
 def test_sigkill_mid_job_then_restart_finishes_every_job_exactly_once(
-    workers, course, sections, assignment, tmp_path
+    workers, course, sections, assignment, tmp_path, shared_dirs, sandbox_name
 ):
     services._bundle_store(assignment=assignment, data=bundle_zip(SLOW_BUNDLE), source="upload")
     students = [EnrollmentFactory(section=sections["CS4803"], role="student") for _ in range(3)]
@@ -219,6 +221,16 @@ def test_sigkill_mid_job_then_restart_finishes_every_job_exactly_once(
         assert GradingResult.objects.filter(job__submission=sub).count() == 1
     killed.refresh_from_db()
     assert killed.attempts == 2
+    # Nothing of the killed attempt is left: no container, no mounted job folder.
+    jobs_dir = Path(shared_dirs["GRADING_WORK_DIR"]) / "jobs"
+    assert not [p for p in jobs_dir.glob("job-*") if os.path.ismount(p)]
+    if sandbox_name == "podman":
+        from grading.sandbox import podman
+
+        left = podman._podman(
+            "ps", "--all", "--quiet", "--filter", f"label={podman.JOB_LABEL}=job-{killed.pk}"
+        )
+        assert left.stdout.strip() == ""
 
 
 def test_flushall_with_jobs_queued_loses_none(workers, course, sections, assignment, broker):
