@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -191,7 +191,12 @@ class Assignment(models.Model):
     # Container engine only: the base image its bundle is built on ("" = the portal's own),
     # the share of the machine's CPUs each run gets, and whether runs have network.
     autograder_image = models.CharField(max_length=300, blank=True, default="")
-    autograder_cpus = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(1))
+    autograder_cpus = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(256)],
+    )
     autograder_network = models.BooleanField(default=False)
     # Similarity checks: the resolved path of the starter-code folder left out of them
     # (``similarity = { starter = "folder" }``); read when staff start a check.

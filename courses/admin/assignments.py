@@ -87,6 +87,9 @@ class AssignmentAdmin(CourseZoneAdminMixin, CourseScopedAdmin):
                     "autograder_queue",
                     "autograder_timeout_s",
                     "autograder_memory_mb",
+                    "autograder_image",
+                    "autograder_cpus",
+                    "autograder_network",
                 )
             },
         ),

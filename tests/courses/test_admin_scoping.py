@@ -308,6 +308,7 @@ def assignment_form(assignment: Assignment, **changes: object) -> dict[str, obje
         "autograder_queue": "cpu",
         "autograder_timeout_s": 600,
         "autograder_memory_mb": 768,
+        "autograder_cpus": "1",
         "questions-TOTAL_FORMS": "0",
         "questions-INITIAL_FORMS": "0",
         "questions-MIN_NUM_FORMS": "0",

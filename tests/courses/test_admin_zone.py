@@ -58,6 +58,7 @@ def test_the_assignment_form_is_on_the_courses_clock(admin_client, tokyo_hw):
         "autograder_queue": "cpu",
         "autograder_timeout_s": 600,
         "autograder_memory_mb": 768,
+        "autograder_cpus": "1",
         "questions-TOTAL_FORMS": 0,
         "questions-INITIAL_FORMS": 0,
         "questions-MIN_NUM_FORMS": 0,
