@@ -285,20 +285,27 @@ def test_a_wide_table_says_it_scrolls_at_a_phones_width(
 
 
 def test_the_receipt_axe_checks_shows_the_feedback(
-    chromium: Any, live_server: Any, course: Any
+    chromium: Any, live_server: Any, course: Any, shots: Any
 ) -> None:
     """The receipt the axe test visits carries the released feedback: the rubric item, the
-    comment, and the code with its annotated line."""
-    context = chromium.new_context(base_url=live_server.url, viewport=WIDTHS["desktop"])
-    page = context.new_page()
-    try:
-        log_in(page, "gburdell")
-        page.goto(f"/submissions/{course['submission']}/")
-        assert "Missing bias" in page.locator("#feedback").inner_text()
-        assert "Check the shapes." in page.locator("#feedback").inner_text()
-        assert page.locator(".code-lines li.annotated .annotation").is_visible()
-    finally:
-        context.close()
+    comment, and the code with its annotated line; and the autograder's output, which its
+    results make visible to the student."""
+    for width in ("desktop", "phone"):
+        context = chromium.new_context(base_url=live_server.url, viewport=WIDTHS[width])
+        page = context.new_page()
+        try:
+            log_in(page, "gburdell")
+            page.goto(f"/submissions/{course['submission']}/")
+            assert "Missing bias" in page.locator("#feedback").inner_text()
+            assert "Check the shapes." in page.locator("#feedback").inner_text()
+            assert page.locator(".code-lines li.annotated .annotation").is_visible()
+            stdout = page.locator(".job-stdout")
+            assert stdout.is_visible() and "q1 shapes: 8/10" in stdout.inner_text()
+            page.locator("[data-job-status]").first.screenshot(
+                path=str(shots / f"receipt_autograder_{width}.png")
+            )
+        finally:
+            context.close()
 
 
 def test_the_statistics_page_draws_its_histogram(
