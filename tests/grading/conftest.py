@@ -2,12 +2,18 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from grading.models import Bundle
 from grading.services import _bundle_store
+
+REPO = Path(__file__).resolve().parents[2]
+BASE_IMAGE = "portal-autograder-base:latest"
 
 RUN_AUTOGRADER = b"""#!/usr/bin/env bash
 echo '{"score": 1, "tests": [{"name": "t", "score": 1, "max_score": 1}]}' > /autograder/results/results.json
@@ -112,3 +118,16 @@ def autograde(assignment, enrollment, points, *, submission=None):
         data={"raw": json.dumps(raw)},
     )
     return job
+
+
+@pytest.fixture(scope="session")
+def base_image() -> str:
+    """The portal's base image for the Podman tests, built by bin/build-base-image when this
+    machine lacks it (about a minute, once)."""
+    from grading.sandbox import podman
+
+    if not podman.image_exists(BASE_IMAGE):
+        started = time.monotonic()
+        subprocess.run([str(REPO / "bin" / "build-base-image")], check=True, timeout=900)
+        print(f"base image built in {time.monotonic() - started:.0f} s")
+    return BASE_IMAGE

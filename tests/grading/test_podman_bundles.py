@@ -45,21 +45,11 @@ from grading.sandbox import podman as engine  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLES = Path(__file__).resolve().parent / "podman_bundles"
-BASE = "portal-autograder-base:latest"
 METADATA = {"id": 1, "users": [{"name": "Ada", "email": "ada@example.com", "id": 7}]}
 MB = 1024 * 1024
 
 
 # --- images ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def base_image() -> str:
-    if not engine.image_exists(BASE):
-        started = time.monotonic()
-        subprocess.run([str(REPO / "bin" / "build-base-image")], check=True, timeout=600)
-        print(f"base image built in {time.monotonic() - started:.0f} s")
-    return BASE
 
 
 def _build(name: str, base: str) -> Iterator[str]:

@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import time
 import uuid
 import zipfile
@@ -32,9 +31,6 @@ pytestmark = pytest.mark.skipif(
 
 from grading.sandbox import Limits, prepare_job, read_results  # noqa: E402
 from grading.sandbox import podman as engine  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
-BASE = "portal-autograder-base:latest"
 
 DISPATCH = """#!/usr/bin/env bash
 # What to do comes from the submission, so that one image serves every test.
@@ -118,15 +114,6 @@ def _bundle(folder: Path, *, setup: bool) -> Path:
         (folder / "setup.sh").write_text(SETUP_SH)
         _wheel(folder / "wheels")
     return folder
-
-
-@pytest.fixture(scope="session")
-def base_image() -> str:
-    if not engine.image_exists(BASE):
-        started = time.monotonic()
-        subprocess.run([str(REPO / "bin" / "build-base-image")], check=True, timeout=600)
-        print(f"base image built in {time.monotonic() - started:.0f} s")
-    return BASE
 
 
 def _build(tmp: Path, base: str, *, setup: bool) -> Iterator[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,8 +36,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-REPO = Path(__file__).resolve().parents[2]
-BASE = "portal-autograder-base:latest"
 SLOT = Slot(queue="cpu", index=0, uid=61000)
 
 # Grades with bc (apt-get) and six (pip), prints to stdout, and reports what it was told of
@@ -81,13 +78,6 @@ apt-get install -y -q --no-install-recommends bc
 pip install --break-system-packages --no-cache-dir six==1.16.0
 echo "setup.sh reached its end"
 """
-
-
-@pytest.fixture(scope="session")
-def base_image() -> str:
-    if not podman.image_exists(BASE):
-        subprocess.run([str(REPO / "bin" / "build-base-image")], check=True, timeout=900)
-    return BASE
 
 
 @pytest.fixture(scope="session")

@@ -116,7 +116,9 @@ def sandbox_name() -> str:
 
 
 @pytest.fixture
-def workers(shared_dirs, tmp_path, broker, sandbox_name) -> Iterator[callable]:
+def workers(shared_dirs, tmp_path, broker, sandbox_name, request) -> Iterator[callable]:
+    if sandbox_name == "podman":
+        request.getfixturevalue("base_image")
     env = {
         **os.environ,
         **shared_dirs,
