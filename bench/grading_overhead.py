@@ -363,11 +363,15 @@ class Bench:
         return self.published
 
     def start_worker(self, sandbox: str, events: Path, log: Path) -> subprocess.Popen[bytes]:
+        from urllib.parse import quote
+
         from django.db import connection
 
+        db = connection.settings_dict
+        login = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
         env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+            "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "GRADING_SANDBOX": sandbox,
         }
         celery = ["-A", "portal", "worker", "-Q", "grading.cpu", "--concurrency", "1"]
@@ -548,19 +552,16 @@ def main() -> None:
     broker.flushdb()
     setup_test_environment()
     old = setup_databases(verbosity=0, interactive=False)
-    results = []
     bench = Bench(base, args.runs, args.gap)
     try:
         bench.setup()
         for sandbox in args.sandbox:
-            results.append(bench.run(sandbox))
+            report(bench.run(sandbox), args.runs)
     finally:
         remove_images(bench.images)
         teardown_databases(old, verbosity=0)
         broker.flushdb()
         shutil.rmtree(base, ignore_errors=True)
-    for result in results:
-        report(result, args.runs)
 
 
 def remove_images(tags: set[str]) -> None:
