@@ -92,7 +92,7 @@ STEPS = {
     ("check_available<", "is_built>"): "prepare bundle: bundle_setup row (lock, select)",
     ("is_built>", "is_built<"): "prepare bundle: is_built",
     ("is_built<", "prepare_bundle<"): "prepare bundle: end",
-    ("prepare_bundle<", "job_folder>"): "rmtree old folder, heart",
+    ("prepare_bundle<", "job_folder>"): "earlier attempts' job folders",
     ("job_folder>", "job_folder<"): "job folder (tmpfs mount under podman)",
     ("job_folder<", "prepare_job_folder>"): "-",
     ("prepare_job_folder>", "prepare_job>"): "file fetch + submission_metadata",
@@ -106,6 +106,9 @@ STEPS = {
     ("sweep_after>", "sweep_after<"): "SANDBOX: wait for slot uid gone (after)",
     ("sweep_after<", "run<"): "SANDBOX: read output, result",
     ("run>", "podman_run>"): "SANDBOX: podman args, conmon folder",
+    ("run>", "leftovers>"): "SANDBOX: -",
+    ("leftovers>", "leftovers<"): "SANDBOX: an earlier attempt's container? (podman ps)",
+    ("leftovers<", "podman_run>"): "SANDBOX: podman args, conmon folder",
     ("podman_run>", "bundle_start"): "SANDBOX: podman run -> run_autograder runs",
     ("bundle_end", "podman_run<"): "SANDBOX: container exit -> podman run returns",
     ("podman_run<", "inspect>"): "SANDBOX: output",
@@ -216,6 +219,8 @@ def probed_worker(events: str, celery_args: list[str]) -> None:
         probe(cls, "is_built", "is_built")
         probe(cls, "run", "run")
         probe_folder(cls)
+    if hasattr(podman, "remove_job_containers"):
+        probe(podman, "remove_job_containers", "leftovers")
     probe(podman, "_attached", "podman_run")
     probe(podman, "_state", "inspect")
     probe(podman, "_remove", "remove")
