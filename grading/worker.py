@@ -233,6 +233,7 @@ def _run(
         cpus=float(assignment.autograder_cpus),
         gpus=tuple(g for g in slot.env.get("CUDA_VISIBLE_DEVICES", "").split(",") if g),
         job=f"job-{job.pk}",
+        retry=job.attempts > 1,
     )
     heart.start()
     try:

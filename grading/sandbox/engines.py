@@ -74,9 +74,10 @@ class RunSpec:
     network: bool = False
     cpus: float | None = 1.0
     gpus: Sequence[str] = ()
-    # The job's name (the same for each of its attempts): a container engine removes what an
-    # earlier attempt left running under it.
+    # The job's name (the same for each of its attempts), and whether an earlier attempt
+    # ran: a container engine then first removes what that attempt may have left running.
     job: str = ""
+    retry: bool = False
 
 
 class Engine(Protocol):
@@ -222,6 +223,7 @@ class Podman:
             env=spec.env,
             gpus=spec.gpus,
             job=spec.job,
+            retry=spec.retry,
         )
 
     def prune(self, keep: Sequence[str]) -> list[str]:

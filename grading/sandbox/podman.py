@@ -120,11 +120,18 @@ def _podman(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
         raise SandboxUnavailable(f"podman {args[0]} took longer than {timeout} s") from exc
 
 
+_available: set[str] = set()
+
+
 def check_available() -> None:
-    """Raise :class:`SandboxUnavailable` unless podman answers here (no container started)."""
+    """Raise :class:`SandboxUnavailable` unless podman answers here (no container started).
+    A yes is remembered per process (and podman path); a no is asked again next time."""
+    if PODMAN in _available:
+        return
     done = _podman("version", "--format", "{{.Client.Version}}", timeout=30)
     if done.returncode != 0:
         raise SandboxUnavailable(f"podman does not work here: {done.stderr.strip()}")
+    _available.add(PODMAN)
 
 
 def image_exists(image: str) -> bool:
@@ -316,6 +323,7 @@ def run_in_container(
     env: Mapping[str, str] | None = None,
     gpus: Sequence[str] = (),
     job: str = "",
+    retry: bool = False,
 ) -> SandboxResult:
     """Run ``/autograder/run_autograder`` of ``image`` for a job made by ``prepare_job``.
 
@@ -326,8 +334,8 @@ def run_in_container(
     (``--network=none``); ``limits`` as cgroups and rlimits (see :func:`_limit_args`), ``cpus``
     a share of the machine's CPUs (``None``: no CPU quota), ``env`` extra variables, ``gpus``
     the host's GPU indexes this container may use (see :func:`gpu_args`; none by default),
-    ``job`` a name for the job (its containers carry it, and a run under a name first removes
-    any container left by an earlier run under it, e.g. of a worker that was killed).
+    ``job`` a name for the job (its containers carry it); with ``retry`` the run first removes
+    any container an earlier run under that name left (its worker was killed, say).
     The image is mounted read-only; ``/autograder`` is a tmpfs of ``limits.disk_mb`` holding
     a copy of the image's, and HOME, ``/tmp`` and ``/var/tmp`` are tmpfs of ``limits.tmp_mb``.
 
@@ -347,7 +355,7 @@ def run_in_container(
     if not metadata.is_file() or metadata.is_symlink():
         raise JobFolderError(f"{metadata} is not a file")
     name = _container_name("job")
-    if job:
+    if job and retry:
         # An earlier attempt of the same job whose worker was killed may still be running.
         remove_job_containers(job)
     args = [

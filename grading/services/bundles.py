@@ -18,11 +18,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from courses.models import STAFF_ROLES, Assignment, Course, Enrollment, Role
-from grading.models import Bundle, BundleSetup, JobState
-from portal.errors import ApplicationError, PermissionDeniedError
+from courses.models import Assignment, Course, Enrollment, Role
+from grading.models import Bundle, BundleSetup
+from portal.errors import PermissionDeniedError
 from submissions.archives import MAX_BUNDLE_BYTES, ArchiveRefused, check_bundle_archive
-from submissions.models import Submission
 from submissions.uploads import UploadRefused
 
 # What a student reads when their job failed because the bundle's setup.sh failed (how
@@ -160,43 +159,3 @@ def bundle_setup_finish(*, setup: BundleSetup, log_text: str, failed: bool) -> B
     setup.finished_at = timezone.now()
     setup.save(update_fields=["state", "log", "finished_at"])
     return setup
-
-
-def bundle_setup_retry(*, enrollment: Enrollment, bundle_id: int) -> int:
-    """Staff: build a bundle version again where its setup.sh failed (after a network
-    hiccup, say, or a fix to the base image): each failed machine's row becomes "retry
-    requested", and every submission whose job failed because of that setup is queued again.
-    Returns how many submissions were queued. Refused when no build of it failed."""
-    from grading.services.jobs import job_rerun  # jobs imports this module
-
-    bundle = (
-        Bundle.objects.filter(pk=bundle_id, assignment__course_id=enrollment.course_id)
-        .select_related("assignment")
-        .first()
-    )
-    if enrollment.role not in STAFF_ROLES or bundle is None:
-        raise PermissionDeniedError("Only the course's staff can retry an autograder's setup.")
-    with transaction.atomic():
-        failed = BundleSetup.objects.select_for_update().filter(
-            bundle=bundle, state=BundleSetup.State.FAILED
-        )
-        if not failed.exists():
-            raise ApplicationError(
-                "No build of this autograder version has failed: there is nothing to retry.",
-                code="nothing_to_retry",
-            )
-        failed.update(state=BundleSetup.State.RETRY, finished_at=None)
-        stuck = (
-            Submission.objects.filter(
-                jobs__bundle=bundle,
-                jobs__state=JobState.FAILED,
-                jobs__message=SETUP_FAILED_MESSAGE,
-            )
-            .exclude(jobs__state__in=[JobState.QUEUED, JobState.RUNNING])
-            .distinct()
-        )
-        count = 0
-        for submission in stuck:
-            job_rerun(enrollment=enrollment, submission=submission)
-            count += 1
-    return count

@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from courses.models import STAFF_ROLES, Assignment, Enrollment
 from grading import services
-from grading.models import GradingJob, GradingResult, JobState
+from grading.models import Bundle, BundleSetup, GradingJob, GradingResult, JobState
 from grading.selectors.queue import claimable
-from grading.services.bundles import active_bundle
+from grading.services.bundles import SETUP_FAILED_MESSAGE, active_bundle
 from grading.services.grades import grades_from_result
 from portal.errors import ApplicationError, PermissionDeniedError
 from submissions.models import Submission
@@ -310,3 +310,41 @@ def jobs_rerun_latest(*, enrollment: Enrollment, assignment: Assignment) -> int:
             job_rerun(enrollment=enrollment, submission=submission)
             jobs += 1
     return jobs
+
+
+def bundle_setup_retry(*, enrollment: Enrollment, bundle_id: int) -> int:
+    """Staff: build a bundle version again where its setup.sh failed (after a network
+    hiccup, say, or a fix to the base image): each failed machine's row becomes "retry
+    requested", and every submission whose job failed because of that setup is queued again.
+    Returns how many submissions were queued. Refused when no build of it failed."""
+    bundle = (
+        Bundle.objects.filter(pk=bundle_id, assignment__course_id=enrollment.course_id)
+        .select_related("assignment")
+        .first()
+    )
+    if enrollment.role not in STAFF_ROLES or bundle is None:
+        raise PermissionDeniedError("Only the course's staff can retry an autograder's setup.")
+    with transaction.atomic():
+        failed = BundleSetup.objects.select_for_update().filter(
+            bundle=bundle, state=BundleSetup.State.FAILED
+        )
+        if not failed.exists():
+            raise ApplicationError(
+                "No build of this autograder version has failed: there is nothing to retry.",
+                code="nothing_to_retry",
+            )
+        failed.update(state=BundleSetup.State.RETRY, finished_at=None)
+        stuck = (
+            Submission.objects.filter(
+                jobs__bundle=bundle,
+                jobs__state=JobState.FAILED,
+                jobs__message=SETUP_FAILED_MESSAGE,
+            )
+            .exclude(jobs__state__in=[JobState.QUEUED, JobState.RUNNING])
+            .distinct()
+        )
+        count = 0
+        for submission in stuck:
+            job_rerun(enrollment=enrollment, submission=submission)
+            count += 1
+    return count
