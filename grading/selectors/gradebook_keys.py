@@ -107,11 +107,15 @@ def signature(
 # each column's hash seeded with the previous one's (chained, so that equal changes to two
 # rows cannot cancel out), a NULL hashed apart; a student's rows combined by XOR (their
 # (assignment, question) pairs are unique, so no two rows are the same).
+# A NULL is the seed XOR a constant with alternating bits: PostgreSQL hashes a zero numeric
+# to ``seed - 1`` (and NaN to ``seed``), so a constant of the form 0…011…1 (such as 1) would
+# make NULL and 0 the same for half of all seeds; an alternating one never equals either.
 _FINGERPRINTS = """
-    SELECT student_id, bit_xor(coalesce(hash_numeric_extended(override, h), h # 2))
+    SELECT student_id,
+           bit_xor(coalesce(hash_numeric_extended(override, h), h # 3689348814741910323))
     FROM (
         SELECT student_id, override,
-               coalesce(hash_numeric_extended(points, h), h # 1) AS h
+               coalesce(hash_numeric_extended(points, h), h # 6148914691236517205) AS h
         FROM (
             SELECT g.student_id, g.points, g.override,
                    hashtextextended(g.question, g.assignment_id * 16

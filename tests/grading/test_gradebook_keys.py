@@ -279,3 +279,29 @@ def test_random_changes_always_read_what_a_fresh_computation_gives(book, seed) -
         else:
             Enrollment.objects.filter(pk=who.pk).update(role=rng.choice(["student", "waitlisted"]))
         assert _everything(book) == _fresh(book)
+
+
+@pytest.mark.parametrize("column", ["points", "override"])
+def test_a_grade_going_between_none_and_zero_changes_the_fingerprint(
+    book: dict[str, Any], column: str
+) -> None:
+    """PostgreSQL hashes a zero numeric to ``seed - 1``: NULL must hash apart from it for
+    every seed (found by the one-grade-truth state machine: an adjustment of -2 on a missing
+    cell made it 0 and the export kept it missing). Every student's rows, each seed, both ways."""
+    course_id = book["course"].pk
+    rows = Grade.objects.filter(assignment__course_id=course_id)
+    rows.update(**{column: None})
+    with_none = gradebook_keys._fingerprints(course_id)
+    rows.update(**{column: Decimal("0.00")})
+    with_zero = gradebook_keys._fingerprints(course_id)
+    assert len(with_none) == N
+    assert all(with_none[s] != with_zero[s] for s in with_none), (with_none, with_zero)
+    # One row at a time, over many seeds (each question name and assignment gives another).
+    user = book["students"][0].user
+    for n in range(64):
+        Grade.objects.create(
+            assignment=book["hw1"], student=user, question=f"extra{n}", **{column: None}
+        )
+        before = gradebook_keys._fingerprints(course_id)[user.pk]
+        Grade.objects.filter(student=user, question=f"extra{n}").update(**{column: Decimal(0)})
+        assert gradebook_keys._fingerprints(course_id)[user.pk] != before, n
