@@ -280,6 +280,31 @@ def test_set_e_failure_and_old_images_pruned(
     assert Bundle.objects.get(pk=good_v1.pk).active is False
 
 
+def test_a_memory_hog_fails_with_the_memory_limit_and_the_next_job_is_graded(
+    student: Any, assignment: Any, grading_dirs: Path, base_image: str, built_images: list[str]
+) -> None:
+    assignment.autograder_memory_mb = 100
+    assignment.save(update_fields=["autograder_memory_mb"])
+    services._bundle_store(
+        assignment=assignment,
+        data=bundle_zip(
+            b"""#!/usr/bin/env bash
+if grep -q hog /autograder/submission/answer.txt; then
+  exec python3 -c 'data = b"x" * (300 << 20)'
+fi
+echo '{"score": 1}' > /autograder/results/results.json
+"""
+        ),
+        source="upload",
+    )
+    hog = grade(submit(student, assignment, b"hog"))
+    assert hog.state == JobState.FAILED
+    assert "ran out of memory (the limit is 100 MB for the whole run)" in hog.message
+    # The next job, in a fresh container of the same image, is graded as usual.
+    fine = grade(submit(student, assignment, b"fine"))
+    assert fine.state == JobState.DONE and fine.result.score == 1
+
+
 def test_without_the_engine_the_job_fails_for_staff_to_fix(
     student: Any, assignment: Any, grading_dirs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
