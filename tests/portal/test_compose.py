@@ -30,5 +30,11 @@ def test_the_compose_file_has_the_production_shape():
     gpu = services["worker-gpu"]
     assert gpu["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
     for worker in ("worker-cpu", "worker-gpu"):
-        assert "seccomp=unconfined" in services[worker]["security_opt"]
+        # Podman by default, each worker with its own engine: privileged, its own storage.
+        spec = services[worker]
+        assert spec["environment"]["GRADING_SANDBOX"] == "${GRADING_SANDBOX:-podman}"
+        assert spec["privileged"] is True
+        assert any(v.endswith(":/var/lib/containers") for v in spec["volumes"])
+        assert "bin/system-packages --only podman" in spec["build"]["dockerfile_inline"]
+        assert "bin/build-base-image" in spec["entrypoint"][2]
     assert (ROOT / "Dockerfile").exists()
