@@ -217,13 +217,17 @@ def test_network_none_blocks_connections(plain_image: str, tmp_path: Path) -> No
 def test_sleep_past_the_wall_clock_is_killed(plain_image: str, tmp_path: Path) -> None:
     job_root = _job(tmp_path, "sleep")
     started = time.monotonic()
-    result = engine.run_in_container(plain_image, job_root, Limits(wall_seconds=3))
+    name = f"sleep-{uuid.uuid4().hex[:8]}"
+    result = engine.run_in_container(plain_image, job_root, Limits(wall_seconds=3), job=name)
     assert result.timed_out
     assert result.limit_hit == "wall_time"
     assert result.signal == 9
     assert time.monotonic() - started < 20
-    leftover = engine._podman("ps", "--all", "--quiet", "--filter", f"label={engine.LABEL}")
-    assert leftover.stdout.strip() == ""
+    # Its container is gone (only its own: other tests may run containers meanwhile).
+    leftover = engine._podman(
+        "ps", "--all", "--quiet", "--filter", f"label={engine.JOB_LABEL}={name}"
+    )
+    assert leftover.returncode == 0 and leftover.stdout.strip() == ""
 
 
 def test_missing_image_is_engine_trouble(tmp_path: Path) -> None:
