@@ -1,6 +1,7 @@
 """Every response carries the site's Content-Security-Policy (CONTRACT.md, Access and
-hardening), in every settings module. The browser side (the pages work under the policy, no
-violation is reported) is tests/browser/test_csp_browser.py."""
+hardening), in every settings module; production also redirects to HTTPS and sends HSTS, and
+passes ``check --deploy``. The browser side (the pages work under the policy, no violation
+is reported) is tests/browser/test_csp_browser.py."""
 
 from __future__ import annotations
 
@@ -160,3 +161,68 @@ def test_local_settings_serve_the_policy() -> None:
         assert directives(seen[key]["csp"]) == POLICY, key
         assert seen[key]["hsts"] is None
     assert seen["http /accounts/login/"]["status"] == 200  # no HTTPS redirect in the demo
+
+
+def test_production_serves_the_policy_redirects_to_https_and_sends_hsts(tmp_path: Path) -> None:
+    """Production settings as deployed (collectstatic first, as the Dockerfile does; this also
+    checks that the manifest storage accepts every static file): the policy on a page and on
+    the API, plain HTTP redirected to HTTPS, HSTS on HTTPS responses; and HSTS's parts are
+    settings."""
+    env = {
+        "SECRET_KEY": "production-settings-test-" + "k" * 40,
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    collect = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "DEBUG"},
+            "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert collect.returncode == 0, collect.stderr[-3000:]
+    seen = serve("portal.settings.production", env, FETCH)
+    for key in ("https /accounts/login/", "https /api/v1/courses/"):
+        assert seen[key]["status"] in (200, 401), key
+        assert directives(seen[key]["csp"]) == POLICY, key
+        assert seen[key]["hsts"] == "max-age=31536000; includeSubDomains; preload", key
+    assert seen["http /accounts/login/"]["status"] == 301
+    assert seen["http /accounts/login/"]["location"] == "https://localhost/accounts/login/"
+    tuned = {
+        **env,
+        "SECURE_HSTS_SECONDS": "600",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "false",
+        "SECURE_HSTS_PRELOAD": "false",
+        "SECURE_SSL_REDIRECT": "false",
+    }
+    seen = serve("portal.settings.production", tuned, FETCH)
+    assert seen["https /accounts/login/"]["hsts"] == "max-age=600"
+    assert seen["http /accounts/login/"]["status"] == 200
+    assert directives(seen["http /accounts/login/"]["csp"]) == POLICY
+
+
+def test_check_deploy_is_clean_with_the_production_settings() -> None:
+    """``manage.py check --deploy`` finds nothing to warn about with the production settings
+    and only the variables that production requires (test values)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "ALLOWED_HOSTS"}}
+    env = {k: v for k, v in env.items() if not k.startswith(("SECURE_", "SESSION_", "CSRF_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings.production",
+        SECRET_KEY="deploy-check-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused",
+    )
+    r = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "System check identified no issues (0 silenced)." in r.stdout, r.stdout + r.stderr
