@@ -946,6 +946,8 @@ def main(argv: list[str] | None = None) -> int:
             SECRET_KEY=secrets.token_urlsafe(50),
             DEBUG="0",
             ALLOWED_HOSTS="127.0.0.1,localhost",
+            # Plain HTTP on 127.0.0.1, no TLS proxy in front: production would redirect it.
+            SECURE_SSL_REDIRECT="false",
             MEDIA_ROOT=str(media),
             LOG_LEVEL="WARNING",
         )

@@ -27,6 +27,7 @@ from courses.anonymity import HIDDEN_NOTE, StudentNames, student_names
 from courses.models import Assignment, Enrollment
 from courses.selectors import AssignmentRow
 from portal.errors import ApplicationError, NotFound, error_body
+from portal.headers import EMBEDS_FILES, FRAMED_BY_THIS_SITE, csp_replace
 from portal.pages import perform
 from submissions import hooks, selectors, services
 from submissions.models import Submission, Timing
@@ -211,7 +212,7 @@ def receipt(request: HttpRequest, submission_id: int) -> HttpResponse:
     counting = selectors.counting_ids(submissions=[submission])
     # Anonymous grading: a TA sees the owner, group and collaborators by pseudonym.
     names = student_names(enrollment=enrollment, assignment=submission.assignment)
-    return render(
+    page = render(
         request,
         "submissions/receipt.html",
         {
@@ -236,6 +237,8 @@ def receipt(request: HttpRequest, submission_id: int) -> HttpResponse:
             ),
         },
     )
+    # The released feedback may embed a submitted PDF.
+    return csp_replace(page, EMBEDS_FILES)
 
 
 @login_required
@@ -278,8 +281,10 @@ def file_download(request: HttpRequest, submission_id: int, file_id: int) -> Fil
             stored.file.open("rb"), filename=stored.name, content_type=content_type
         )
         # The grading view and the receipt embed a PDF in an <object>: this site's own pages
-        # may frame it (every other response keeps X_FRAME_OPTIONS, DENY).
+        # may frame it (every other response keeps X_FRAME_OPTIONS, DENY, and the policy's
+        # frame-ancestors 'none').
         response["X-Frame-Options"] = "SAMEORIGIN"
+        csp_replace(response, FRAMED_BY_THIS_SITE)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

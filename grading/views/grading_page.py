@@ -27,6 +27,7 @@ from grading import scoring, selectors, services
 from grading.selectors.graders import QueueRow
 from grading.services.rubrics import AnnotationInput, QuestionEvaluation
 from portal.errors import NotFound, ValidationFailed
+from portal.headers import EMBEDS_FILES, csp_replace
 from portal.pages import perform, typed_number
 from submissions import selectors as submission_selectors
 from submissions.models import Submission
@@ -263,7 +264,7 @@ def grade_submission(
     now = timezone.now()
     feedback = selectors.submission_feedback(enrollment=enrollment, submission=submission, now=now)
     regrade = selectors.regrade_panel(enrollment=enrollment, submission=submission, now=now)
-    return render(
+    page = render(
         request,
         "grading/grade_submission.html",
         {
@@ -285,6 +286,8 @@ def grade_submission(
             **_anonymity(enrollment, assignment),
         },
     )
+    # The submitted files may include a PDF, embedded in an <object>.
+    return csp_replace(page, EMBEDS_FILES)
 
 
 def _item_ids(values: list[str]) -> list[int]:

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "portal",
     "courses",
     "submissions",
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.middleware.ReceivedAtMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside the error middleware, so refusal and error pages carry the policy too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -48,6 +51,26 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.ApplicationErrorMiddleware",
 ]
+
+# Content-Security-Policy on every response, in every settings module (django-csp 4). The
+# pages load their scripts and styles from static/ only: no inline <script>, no on*= handler,
+# no style= attribute (templates/ and static/portal/*.js keep to it; the browser tests fail on
+# any violation). data: images are the notebooks' plots (grading.code_view keeps only those).
+# Two views widen it: the pages that embed a submitted PDF in an <object> allow object-src
+# 'self', and the inline file they embed allows frame-ancestors 'self'
+# (submissions.views.file_download, grading's receipt and grading views).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    },
+}
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"

@@ -1,5 +1,8 @@
 """Browser tests: Playwright's sync API driving Debian's Chromium against pytest-django's
-live server. Never ``playwright install``: the machine has Chromium at /usr/bin/chromium."""
+live server. Never ``playwright install``: the machine has Chromium at /usr/bin/chromium.
+
+Every browser context a test opens is watched for Content-Security-Policy violations (the
+``csp_violations`` fixture): a test whose pages break the policy fails, whatever it checks."""
 
 from __future__ import annotations
 
@@ -39,6 +42,43 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+# In each page, before its own scripts: report every violation of the policy to the test.
+REPORT_VIOLATIONS = """
+window.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolation([e.violatedDirective, e.blockedURI || "", e.sourceFile || document.URL,
+                        e.lineNumber, e.sample || ""].join(" | "));
+}, true);
+"""
+
+
+def watch_csp(context: Any, seen: list[str]) -> Any:
+    """Collects the context's CSP violations into ``seen``: the securitypolicyviolation events
+    of its pages, and Chromium's own console errors about the policy (a frame-ancestors refusal,
+    say, is only told there)."""
+    context.expose_binding("__cspViolation", lambda source, text: seen.append(text))
+    context.add_init_script(REPORT_VIOLATIONS)
+
+    def console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            seen.append(f"console {message.type}: {message.text}")
+
+    context.on("console", console)
+    return context
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request: Any, monkeypatch: Any) -> Iterator[list[str]]:
+    """The CSP violations of every context the test opens (through ``chromium.new_context``);
+    any left at the end fail the test. A test that provokes one on purpose clears the list."""
+    seen: list[str] = []
+    if "chromium" in request.fixturenames:
+        browser = request.getfixturevalue("chromium")
+        new_context = browser.new_context
+        monkeypatch.setattr(browser, "new_context", lambda **kw: watch_csp(new_context(**kw), seen))
+    yield seen
+    assert not seen, "Content-Security-Policy violations:\n" + "\n".join(seen)
 
 
 @pytest.fixture

@@ -338,7 +338,15 @@ def test_the_inline_pdf_may_be_framed_by_the_site_only(
     assert b"".join(inline.streaming_content) == PDF
     download = client.get(file_url(work, "report.pdf"))
     assert download["X-Frame-Options"] == "DENY"
-    assert client.get(f"/submissions/{work.pk}/")["X-Frame-Options"] == "DENY"
+    receipt = client.get(f"/submissions/{work.pk}/")
+    assert receipt["X-Frame-Options"] == "DENY"
+    # The Content-Security-Policy says the same (browsers heed it over X-Frame-Options), and
+    # the receipt, which embeds the PDF in an <object>, allows objects from the site.
+    assert "frame-ancestors 'self'" in inline["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in download["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in receipt["Content-Security-Policy"]
+    assert "object-src 'self'" in receipt["Content-Security-Policy"]
+    assert "object-src 'none'" in download["Content-Security-Policy"]
 
 
 def test_a_notebook_is_rendered_once_then_served_from_the_cache(
