@@ -4,6 +4,7 @@ See CONTRACT.md: DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, MEDI
 S3 settings. Nothing secret has a production default (see production.py).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -25,11 +26,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "portal",
+    "access",
     "courses",
     "submissions",
     "grading",
@@ -120,9 +121,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "courses:my_courses"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in and its limits (docs/api.md, "Signing in"; the access app).
+# API tokens: each valid this long; at most this many per person (past it, issuing one
+# revokes the least recently used).
+API_TOKEN_TTL = timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30))
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=50)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "access.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

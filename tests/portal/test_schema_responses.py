@@ -23,6 +23,7 @@ from grading import tasks as grading_tasks
 from grading.models import GradeChange, GradingJob, SimilarityPair
 from submissions.models import Submission
 from tests.factories import (
+    PASSWORD,
     AssignmentFactory,
     CategoryFactory,
     EnrollmentFactory,
@@ -448,6 +449,25 @@ def test_every_answer_matches_the_served_schema(
     )
     assert ta.get(f"{hw}/similarity/")["pairs"][0]["similarity"] == 0.5
     student.get(f"{hw}/similarity/", expect=404)
+
+    # Signing in: a token (as a script gets it), the caller's tokens, logging out.
+    script = APIClient()
+    issued = checker.check(
+        "POST",
+        "/api/v1/auth/token/",
+        script.post(
+            "/api/v1/auth/token/",
+            {"username": world["student"].user.username, "password": PASSWORD, "name": "cli"},
+        ),
+    )
+    script.credentials(HTTP_AUTHORIZATION=f"Token {issued['token']}")
+    assert checker.check("GET", "/api/v1/auth/tokens/", script.get("/api/v1/auth/tokens/"))
+    checker.check(
+        "DELETE",
+        "/api/v1/auth/tokens/999999/",
+        script.delete("/api/v1/auth/tokens/999999/"),
+    )
+    checker.check("POST", "/api/v1/auth/logout-all/", script.post("/api/v1/auth/logout-all/"))
 
     # Every JSON GET of the schema was checked.
     gets = {
