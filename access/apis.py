@@ -1,4 +1,6 @@
-"""Signing in to the API: tokens issued, listed and revoked."""
+"""Signing in to the API: tokens issued, listed and revoked. The token request goes through
+Django's ``authenticate()`` with the request, so django-axes counts its failures and locks
+out a username and address that fail too often, as on the login page."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access import selectors, services
+from access.lockout import lockout_refusal
 from access.models import ApiToken
 from portal.errors import ApplicationError, NotFound
 from portal.serializers import LocalDateTimeField
@@ -23,11 +26,12 @@ from portal.serializers import LocalDateTimeField
 class TokenApi(APIView):
     """POST ``{"username", "password"}`` (and ``name``, the device or script, optional) →
     ``{"token", "expiry", "id", "name"}``: a new token every time, valid for
-    ``API_TOKEN_TTL_DAYS`` (30 days)."""
+    ``API_TOKEN_TTL_DAYS`` (30 days). Too many failures for one username from one address:
+    ``429 throttled`` with ``Retry-After``."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    refusals = {"POST": {400: "invalid_credentials"}}
+    refusals = {"POST": {400: "invalid_credentials", 429: "throttled"}}
 
     class Input(serializers.Serializer):  # type: ignore[type-arg]
         class Meta:
@@ -63,12 +67,15 @@ class TokenApi(APIView):
             "password": data.validated_data["password"],
         }
         user = authenticate(request._request, **credentials)
+        if getattr(request._request, "axes_locked_out", False):
+            raise lockout_refusal(request._request, {"username": credentials["username"]})
         if user is None or not user.is_active:
             raise ApplicationError(
                 "That username and password do not match an active account.",
                 code="invalid_credentials",
             )
-        # As a login: Django notes the last login.
+        # As a login: axes clears the failures of this username and address, Django notes
+        # the last login.
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         issued = services.api_token_issue(
             user=user, name=data.validated_data["name"], now=timezone.now()
