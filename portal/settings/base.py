@@ -125,6 +125,17 @@ CACHES = {
         "LOCATION": "rendered-files",
         "OPTIONS": {"MAX_ENTRIES": env.int("RENDERED_FILES_CACHE_ENTRIES", default=100)},
     },
+    # Request throttles' counts (access.throttling): in Redis when there is one, so that every
+    # web process counts together; in this process's memory for the demo.
+    "throttle": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "KEY_PREFIX": "throttle",
+        }
+        if env.str("REDIS_URL", default="")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    ),
 }
 
 LOGIN_URL = "login"
@@ -166,6 +177,9 @@ REST_FRAMEWORK = {
     ],
     # DRF's throttles read the client's address as access.throttling.client_ip does.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    # Per person (access.throttling.UploadRateThrottle): hand-ins through the API and the
+    # assignment page together.
+    "DEFAULT_THROTTLE_RATES": {"uploads": env.str("THROTTLE_UPLOADS", default="20/minute")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "portal.schema.PortalAutoSchema",

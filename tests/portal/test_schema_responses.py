@@ -528,3 +528,22 @@ def test_refusals_are_declared_and_match_the_error_envelope(
         f"/api/v1/regrade-requests/{asked['id']}/assign/", {"assigned_to": "x"}, expect=403
     )
     ta.post(f"/api/v1/regrade-requests/{asked['id']}/assign/", {"assigned_to": "x"}, expect=400)
+
+    # Locked out of the token request; throttled hand-ins; an unknown token.
+    anonymous = APIClient()
+    for expect in (400, 400, 400, 400, 429):
+        r = anonymous.post("/api/v1/auth/token/", {"username": "nobody", "password": "x"})
+        assert r.status_code == expect
+        checker.check("POST", "/api/v1/auth/token/", r)
+    for _ in range(20 - Submission.objects.filter(student=world["student"].user).count()):
+        _upload(student, c, hw1)
+    r = student.api.post(
+        f"{base}/assignments/{hw1.slug}/submissions/",
+        {"files": [SimpleUploadedFile("main.py", b"print(1)\n")]},
+        format="multipart",
+    )
+    assert r.status_code == 429
+    checker.check("POST", f"{base}/assignments/{hw1.slug}/submissions/", r)
+    unknown = APIClient()
+    unknown.credentials(HTTP_AUTHORIZATION="Token nope")
+    checker.check("POST", "/api/v1/auth/logout/", unknown.post("/api/v1/auth/logout/"))
