@@ -175,8 +175,9 @@ def populate(n: int) -> list[str]:
 
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
+    from access import keys
+    from access.models import ApiToken
     from bench.bare_app import create_table
     from courses.models import Assignment, Category, Course, Enrollment, Section
 
@@ -205,11 +206,24 @@ def populate(n: int) -> list[str]:
         [Enrollment(course=course, section=section, user=u, role="student") for u in users],
         batch_size=2000,
     )
-    tokens = [Token(key=Token.generate_key(), user=u) for u in users]
-    Token.objects.bulk_create(tokens, batch_size=2000)
+    tokens = [keys.new_key() for _ in users]
+    ApiToken.objects.bulk_create(
+        [
+            ApiToken(
+                user=u,
+                digest=keys.digest(key),
+                prefix=keys.prefix(key),
+                name="bench",
+                created_at=now,
+                expires_at=now + timedelta(days=1),
+            )
+            for u, key in zip(users, tokens, strict=True)
+        ],
+        batch_size=2000,
+    )
     with connection.cursor() as cursor:
         create_table(cursor)
-    return [t.key for t in tokens]
+    return tokens
 
 
 # ---- archives ---------------------------------------------------------------------------------

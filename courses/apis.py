@@ -6,13 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,44 +19,6 @@ from courses.models import AfterGrace, Enrollment, Extension, ProjectGroup, Requ
 from courses.selectors import AssignmentRow
 from portal.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from portal.serializers import LocalDateTimeField, PointsField, iso
-
-
-class TokenApi(APIView):
-    """POST {"username", "password"} → {"token"}. The same token comes back every time."""
-
-    permission_classes = [AllowAny]
-    authentication_classes: list[type] = []
-    refusals = {"POST": {400: "invalid_credentials"}}
-
-    class Input(serializers.Serializer):  # type: ignore[type-arg]
-        class Meta:
-            ref_name = "TokenRequest"
-
-        username = serializers.CharField()
-        password = serializers.CharField(trim_whitespace=False)
-
-    class Output(serializers.Serializer):  # type: ignore[type-arg]
-        class Meta:
-            ref_name = "Token"
-
-        token = serializers.CharField(source="key")
-
-    @extend_schema(request=Input, responses={200: Output})
-    def post(self, request: Request) -> Response:
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            username=data.validated_data["username"],
-            password=data.validated_data["password"],
-        )
-        if user is None or not user.is_active:
-            raise ApplicationError(
-                "That username and password do not match an active account.",
-                code="invalid_credentials",
-            )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response(self.Output(token).data)
 
 
 class CourseListApi(APIView):

@@ -7,13 +7,20 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access import apis as access_apis
 from courses import apis as course_apis
 from grading import apis as grading_apis
 from portal.errors import error_body
 from submissions import apis as submission_apis
 
 urlpatterns = [
-    path("auth/token/", course_apis.TokenApi.as_view(), name="api-token"),
+    path("auth/token/", access_apis.TokenApi.as_view(), name="api-token"),
+    path("auth/tokens/", access_apis.TokenListApi.as_view(), name="api-tokens"),
+    path(
+        "auth/tokens/<int:token_id>/", access_apis.TokenDetailApi.as_view(), name="api-token-detail"
+    ),
+    path("auth/logout/", access_apis.LogoutApi.as_view(), name="api-logout"),
+    path("auth/logout-all/", access_apis.LogoutAllApi.as_view(), name="api-logout-all"),
     path("courses/", course_apis.CourseListApi.as_view(), name="api-courses"),
     path(
         "courses/<slug:course_slug>/assignments/",

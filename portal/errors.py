@@ -6,6 +6,7 @@ Services raise :class:`ApplicationError` subclasses; pages show the same ``messa
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -25,6 +26,8 @@ class ApplicationError(Exception):
     code = "invalid"
     status = 400
     default_message = "The request could not be carried out."
+    # HTTP headers the refusal answers with, on the API and on pages alike.
+    headers: dict[str, str] = {}
 
     def __init__(
         self,
@@ -67,6 +70,26 @@ class ValidationFailed(ApplicationError):
     status = 400
 
 
+class Throttled(ApplicationError):
+    """Too many tries or requests: ``429 throttled`` with ``Retry-After`` (whole seconds)."""
+
+    code = "throttled"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: float):
+        super().__init__(message)
+        self.retry_after = max(1, math.ceil(retry_after))
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
+def wait_phrase(seconds: int) -> str:
+    """How long to wait, for a person: "45 seconds", "1 minute", "15 minutes"."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 
@@ -107,7 +130,9 @@ _DRF_CODES: list[tuple[type[drf.APIException], str]] = [
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: every refusal in the envelope."""
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, **exc.extra), status=exc.status)
+        return Response(
+            error_body(exc.code, exc.message, **exc.extra), status=exc.status, headers=exc.headers
+        )
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -115,7 +140,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, drf.APIException):
         return response
-    code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), "error")
+    # A subclass may name its own code (access.authentication.TokenExpired: token_expired).
+    code = getattr(exc, "portal_code", None) or next(
+        (c for cls, c in _DRF_CODES if isinstance(exc, cls)), "error"
+    )
     if isinstance(exc, drf.ValidationError):
         message = " ".join(_validation_message(exc.detail)) or "The request is not valid."
         fields = exc.detail if isinstance(exc.detail, dict) else None

@@ -34,9 +34,12 @@ class ApplicationErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, ApplicationError):
             return None
-        return render(
+        response = render(
             request,
             "portal/error.html",
             {"code": exception.code, "message": exception.message, "status": exception.status},
             status=exception.status,
         )
+        for header, value in exception.headers.items():
+            response[header] = value
+        return response

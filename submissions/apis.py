@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.http import FileResponse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.throttling import UploadRateThrottle, upload_refusal
 from courses import deadlines
 from courses import selectors as course_selectors
 from courses.anonymity import StudentNames
@@ -166,8 +167,16 @@ class SubmissionListCreateApi(APIView):
             409: "group_required, group_size",
             413: "file_too_large",
             422: "idempotency_key_reused",
+            429: "throttled",
         }
     }
+
+    def get_throttles(self) -> list[Any]:
+        """Hand-ins are throttled per person (access.throttling); reading the list is not."""
+        return [UploadRateThrottle()] if self.request.method == "POST" else []
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        raise upload_refusal(UploadRateThrottle(), wait)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # The size limit must be in place before anything parses the body, and session

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from access.throttling import upload_throttle
 from courses import selectors as course_selectors
 from courses.anonymity import HIDDEN_NOTE, StudentNames, student_names
 from courses.models import Assignment, Enrollment
@@ -80,6 +81,9 @@ def assignment_detail(request: HttpRequest, course_slug: str, assignment_slug: s
     )
     if request.method != "POST":
         return _assignment_page(request, enrollment, row)
+    if throttled := upload_throttle(request):
+        # Before the body is read: nothing of it is kept, and saying so needs no CSRF token.
+        return _refused(request, enrollment, row, throttled)
     limits = selectors.upload_limits_for(assignment=row.assignment)
     install_upload_limits(
         request, max_file_bytes=limits.max_file_bytes, max_total_bytes=limits.max_total_bytes
@@ -125,15 +129,21 @@ def _refused(
     collaborators: str = "",
 ) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body(refusal.code, refusal.message), status=refusal.status)
-    return _assignment_page(
-        request,
-        enrollment,
-        row,
-        error=refusal,
-        collaborators=collaborators,
-        status=refusal.status,
-    )
+        response: HttpResponse = JsonResponse(
+            error_body(refusal.code, refusal.message), status=refusal.status
+        )
+    else:
+        response = _assignment_page(
+            request,
+            enrollment,
+            row,
+            error=refusal,
+            collaborators=collaborators,
+            status=refusal.status,
+        )
+    for header, value in refusal.headers.items():
+        response[header] = value
+    return response
 
 
 def _assignment_page(

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.test import APIClient
 
 from tests.factories import (
@@ -10,6 +12,20 @@ from tests.factories import (
     EnrollmentFactory,
     SectionFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts() -> None:
+    """Each test starts with no request counted against any throttle (the counts live in
+    Redis, keyed by user id, which a new test database hands out again)."""
+    cache = caches["throttle"]
+    if not isinstance(cache, RedisCache):
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ See CONTRACT.md: DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, MEDI
 S3 settings. Nothing secret has a production default (see production.py).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -25,12 +26,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
+    "axes",
     "portal",
+    "access",
     "courses",
     "submissions",
     "grading",
@@ -50,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.ApplicationErrorMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into access.lockout's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy on every response, in every settings module (django-csp 4). The
@@ -105,6 +109,13 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: it refuses a locked-out username and address before any password is
+# checked (and counts the failures of every authenticate() that is given the request).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -137,17 +148,61 @@ CACHES = {
         "LOCATION": "rendered-files",
         "OPTIONS": {"MAX_ENTRIES": env.int("RENDERED_FILES_CACHE_ENTRIES", default=100)},
     },
+    # Request throttles' counts (access.throttling): in Redis when there is one, so that every
+    # web process counts together; in this process's memory for the demo.
+    "throttle": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "KEY_PREFIX": "throttle",
+        }
+        if env.str("REDIS_URL", default="")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    ),
 }
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "courses:my_courses"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in and its limits (docs/api.md, "Signing in"; the access app).
+# The client's address: REMOTE_ADDR, or behind N proxies of your own the N-th address from the
+# right of X-Forwarded-For (access.throttling.client_ip). Set it to the number of proxies in
+# front of the portal (a TLS-terminating nginx: 1); 0 ignores the header, which a client
+# could forge.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# API tokens: each valid this long; at most this many per person (past it, issuing one
+# revokes the least recently used).
+API_TOKEN_TTL = timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30))
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=50)
+# django-axes: failed logins (the login page, the admin's, and POST /api/v1/auth/token/) are
+# counted per username and address together, so nobody can lock a student out from elsewhere
+# and a class behind one NAT address is not locked out by one person's typos. LOGIN_FAILURE_LIMIT
+# failures, each within LOGIN_LOCKOUT_MINUTES of the last, lock that username from that address
+# for LOGIN_LOCKOUT_MINUTES after the last one (tries while locked are refused and not counted,
+# so the wait a person is told stays true); a successful login clears the count. The lockout is
+# kept in the database (axes_accessattempt).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "access.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "access.throttling.client_ip"
+# Failures are recorded; successful logins are not logged a second time (Django keeps
+# last_login).
+AXES_DISABLE_ACCESS_LOG = True
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "access.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # DRF's throttles read the client's address as access.throttling.client_ip does.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    # Per person (access.throttling.UploadRateThrottle): hand-ins through the API and the
+    # assignment page together.
+    "DEFAULT_THROTTLE_RATES": {"uploads": env.str("THROTTLE_UPLOADS", default="20/minute")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "portal.schema.PortalAutoSchema",

@@ -144,6 +144,20 @@ def test_bad_password_shows_the_error(page, live_server, dl):
     expect(page.get_by_label("Username")).to_have_value("gburdell")
 
 
+def test_too_many_bad_passwords_say_how_long_to_wait(page, live_server, dl):
+    """The fifth failure locks the username out from this address; the right password then
+    does not log in, and the page says how long to wait."""
+    for _ in range(5):
+        log_in(page, "gburdell", "not the password", expect_home=False)
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Too many failed logins")
+    expect(alert).to_contain_text("wait 15 minutes")
+    log_in(page, "gburdell", expect_home=False)
+    expect(page.get_by_role("alert")).to_contain_text("wait 15 minutes")
+    expect(page.get_by_role("heading", name="My courses")).to_have_count(0)
+    expect(page.get_by_label("Username")).to_have_value("gburdell")
+
+
 def test_ta_sees_unreleased_assignment_that_the_student_does_not(page, live_server, dl):
     log_in(page, "ta-ada")
     expect(page.get_by_role("heading", name="My courses")).to_be_visible()

@@ -23,6 +23,7 @@ from grading import tasks as grading_tasks
 from grading.models import GradeChange, GradingJob, SimilarityPair
 from submissions.models import Submission
 from tests.factories import (
+    PASSWORD,
     AssignmentFactory,
     CategoryFactory,
     EnrollmentFactory,
@@ -449,6 +450,25 @@ def test_every_answer_matches_the_served_schema(
     assert ta.get(f"{hw}/similarity/")["pairs"][0]["similarity"] == 0.5
     student.get(f"{hw}/similarity/", expect=404)
 
+    # Signing in: a token (as a script gets it), the caller's tokens, logging out.
+    script = APIClient()
+    issued = checker.check(
+        "POST",
+        "/api/v1/auth/token/",
+        script.post(
+            "/api/v1/auth/token/",
+            {"username": world["student"].user.username, "password": PASSWORD, "name": "cli"},
+        ),
+    )
+    script.credentials(HTTP_AUTHORIZATION=f"Token {issued['token']}")
+    assert checker.check("GET", "/api/v1/auth/tokens/", script.get("/api/v1/auth/tokens/"))
+    checker.check(
+        "DELETE",
+        "/api/v1/auth/tokens/999999/",
+        script.delete("/api/v1/auth/tokens/999999/"),
+    )
+    checker.check("POST", "/api/v1/auth/logout-all/", script.post("/api/v1/auth/logout-all/"))
+
     # Every JSON GET of the schema was checked.
     gets = {
         ("GET", p)
@@ -508,3 +528,22 @@ def test_refusals_are_declared_and_match_the_error_envelope(
         f"/api/v1/regrade-requests/{asked['id']}/assign/", {"assigned_to": "x"}, expect=403
     )
     ta.post(f"/api/v1/regrade-requests/{asked['id']}/assign/", {"assigned_to": "x"}, expect=400)
+
+    # Locked out of the token request; throttled hand-ins; an unknown token.
+    anonymous = APIClient()
+    for expect in (400, 400, 400, 400, 429):
+        r = anonymous.post("/api/v1/auth/token/", {"username": "nobody", "password": "x"})
+        assert r.status_code == expect
+        checker.check("POST", "/api/v1/auth/token/", r)
+    for _ in range(20 - Submission.objects.filter(student=world["student"].user).count()):
+        _upload(student, c, hw1)
+    r = student.api.post(
+        f"{base}/assignments/{hw1.slug}/submissions/",
+        {"files": [SimpleUploadedFile("main.py", b"print(1)\n")]},
+        format="multipart",
+    )
+    assert r.status_code == 429
+    checker.check("POST", f"{base}/assignments/{hw1.slug}/submissions/", r)
+    unknown = APIClient()
+    unknown.credentials(HTTP_AUTHORIZATION="Token nope")
+    checker.check("POST", "/api/v1/auth/logout/", unknown.post("/api/v1/auth/logout/"))

@@ -28,8 +28,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test.testcases import LiveServerThread
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
+from access.services import api_token_issue
 from courses.models import Enrollment
 from submissions.models import Submission, SubmissionFile
 from tests.factories import AssignmentFactory, CategoryFactory, CourseFactory, SectionFactory
@@ -89,7 +90,8 @@ def rush(transactional_db):
     Enrollment.objects.bulk_create(
         [Enrollment(course=course, section=section, user=u, role="student") for u in users]
     )
-    tokens = {u.username: Token.objects.create(user=u).key for u in users}
+    now = timezone.now()
+    tokens = {u.username: api_token_issue(user=u, now=now).key for u in users}
     return assignment, tokens
 
 
