@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from courses import references
+
 
 class Level(models.TextChoices):
     UNDERGRADUATE = "undergraduate", "Undergraduate"
@@ -60,6 +62,11 @@ class Course(models.Model):
     waitlisted_may_submit = models.JSONField(null=True, blank=True)
     # Whether a project group may mix undergraduate and graduate students.
     groups_mix_levels = models.BooleanField(default=False)
+    # The regex an extension's reference must match whole, on top of the token every reference
+    # is (``courses.references``): by default capital letters and digits such as DOS-2021-0042.
+    extension_reference_pattern = models.CharField(
+        max_length=references.PATTERN_MAX_LENGTH, default=references.DEFAULT_PATTERN
+    )
     # What the last load_course wrote: the course as export_course gave it right after that
     # load, the file it came from, and when. A later load compares the course's export with
     # ``loaded_toml``: a difference is a change made in the portal since (see
@@ -288,8 +295,9 @@ class Question(models.Model):
 
 
 # A Dean of Students confirmation reference: a short token (letters, digits, . _ / -), so that
-# no sentence, reason or medical detail can be stored in it.
-EXTENSION_REFERENCE_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$"
+# no sentence, reason or medical detail can be stored in it (each course narrows it further:
+# ``Course.extension_reference_pattern``).
+EXTENSION_REFERENCE_REGEX = references.TOKEN_REGEX
 
 
 class Extension(models.Model):

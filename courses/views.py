@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from courses import deadlines, hooks, selectors, services
+from courses import deadlines, hooks, references, selectors, services
 from courses.models import Enrollment, Role
 from portal.errors import ApplicationError, NotFound
 
@@ -223,6 +223,7 @@ def _extensions_context(enrollment: Enrollment) -> dict[str, Any]:
         "tz": tz,
         "rows": rows,
         "can_grant": can_grant,
+        "reference_rule": references.reference_rule(enrollment.course.extension_reference_pattern),
         "assignments": (
             [
                 row.assignment

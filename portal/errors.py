@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.core.exceptions import BadRequest
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.defaults import server_error as django_server_error
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -88,6 +90,15 @@ def wait_phrase(seconds: int) -> str:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
     minutes = math.ceil(seconds / 60)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+class InvalidInput(ValidationFailed, BadRequest):
+    """Input that is not text (a NUL byte, bytes that are not UTF-8), found by
+    :mod:`portal.input_check`. A ``BadRequest`` too, so that where it is raised outside a
+    view (the CSRF check reads a form before the view runs) Django answers with
+    :func:`bad_request`, not a 500."""
+
+    default_message = "The request holds something that is not text."
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -168,6 +179,27 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
         {"code": "not_found", "message": message, "status": 404},
         status=404,
     )
+
+
+def refusal_response(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:
+    """A refusal answered before (or outside) a view: the envelope under /api/, else the
+    error page, rendered without the request (so without the session it would load)."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(error_body(code, message), status=status)
+    page = render_to_string(
+        "portal/error.html", {"code": code, "message": message, "status": status}
+    )
+    return HttpResponse(page, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400 (a ``BadRequest`` or ``SuspiciousOperation`` that reached Django): the
+    API answers in its envelope, pages with the portal's page."""
+    if isinstance(exception, ApplicationError):
+        message = exception.message
+    else:
+        message = "The request could not be read; check what was sent and try again."
+    return refusal_response(request, "invalid", message, 400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -41,5 +41,6 @@ urlpatterns = [
     path("api/", include([path("<path:rest>", api.not_found)])),
 ]
 
+handler400 = "portal.errors.bad_request"
 handler404 = "portal.errors.page_not_found"
 handler500 = "portal.errors.server_error"

@@ -13,7 +13,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +24,7 @@ from courses import selectors as course_selectors
 from courses.anonymity import StudentNames
 from courses.models import STAFF_ROLES, Assignment, Enrollment
 from portal.errors import NotFound
+from portal.parsers import MultiPartParser
 from portal.serializers import LocalDateTimeField
 from submissions import hooks, selectors, services
 from submissions.models import Submission, SubmissionFile, Timing

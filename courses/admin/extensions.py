@@ -12,10 +12,12 @@ from django.http import HttpRequest
 from courses.admin.scoping import CourseScopedAdmin
 from courses.admin.zone import CourseZoneAdminMixin, _int
 from courses.models import SUBMITTING_ROLES, Assignment, Enrollment, Extension
+from courses.references import reference_problem
 
 EXTENSION_REFERENCE_HELP = (
-    "Only the Dean of Students confirmation reference, e.g. DOS-2021-0042. Never store medical "
-    "information, reasons or notes: the course keeps the reference and nothing else."
+    "Only the Dean of Students confirmation reference, e.g. DOS-2021-0042, as the course's "
+    "extension_reference_pattern allows. Never store medical information, reasons or notes: "
+    "the course keeps the reference and nothing else."
 )
 
 
@@ -40,6 +42,11 @@ class ExtensionForm(forms.ModelForm):
             raise ValidationError(
                 {"student": f"{student} hands no work in to {assignment.course.slug}."}
             )
+        reference = cleaned.get("reference")
+        if reference is not None:
+            problem = reference_problem(reference, assignment.course.extension_reference_pattern)
+            if problem:
+                raise ValidationError({"reference": problem})
         return cleaned
 
 

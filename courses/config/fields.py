@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from courses import deadlines
+from courses import deadlines, references
 
 MAX_INT = 2_147_483_647  # PostgreSQL integer, what PositiveIntegerField stores
 SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
@@ -88,6 +88,13 @@ def _timezone(value: str) -> str:
         deadlines.zone(value)
     except ValueError as exc:
         raise PydanticCustomError("timezone", str(exc)) from None
+    return value
+
+
+def _reference_pattern(value: str) -> str:
+    problem = references.pattern_problem(value)
+    if problem:
+        raise PydanticCustomError("reference_pattern", "{problem}", {"problem": problem})
     return value
 
 
@@ -185,6 +192,8 @@ ImageName = Annotated[
 Instant = Annotated[datetime, BeforeValidator(_instant)]
 Timezone = Annotated[str, Field(strict=True), AfterValidator(_timezone)]
 GroupSize = Annotated[tuple[int, int], BeforeValidator(_group_size)]
+# A regex (Python's ``re``) an extension's reference must match whole.
+ReferencePattern = Annotated[str, Field(strict=True), AfterValidator(_reference_pattern)]
 BundlePath = Annotated[str, Field(strict=True), AfterValidator(_bundle)]
 StarterPath = Annotated[str, Field(strict=True), AfterValidator(_starter)]
 Requirement = Literal["required", "extra_credit", "not_offered"]

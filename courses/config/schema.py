@@ -15,6 +15,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from courses import references
 from courses.config.fields import (
     BundlePath,
     Code,
@@ -26,6 +27,7 @@ from courses.config.fields import (
     Percent,
     Points,
     PositiveCount,
+    ReferencePattern,
     Requirement,
     Slug,
     StarterPath,
@@ -79,6 +81,8 @@ class CourseSettings(_Table):
     # The assignments waitlisted students may hand in (None: every assignment).
     waitlisted_may_submit: list[Slug] | None = None
     groups_mix_levels: Annotated[bool, Field(strict=True)] = False
+    # What a Dean of Students extension's reference must match (courses.references).
+    extension_reference_pattern: ReferencePattern = references.DEFAULT_PATTERN
 
 
 class SectionConfig(_Table):

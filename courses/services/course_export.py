@@ -5,7 +5,9 @@ recorded at its last load to find changes made in the portal since).
 
 Every key the loader knows is written, defaults included, except where the value is none or
 empty (no release time, no readiness threshold, a question without title or tests, no links,
-no autograder). Rows come in the order the loader keeps: sections by code, categories,
+no autograder), and except keys added since export_course was (an autograder's ``cpus`` and
+``network``, the course's ``extension_reference_pattern``), written only where they are not
+the default so that a course loaded before they existed still exports as it was recorded. Rows come in the order the loader keeps: sections by code, categories,
 assignments and questions by their place in the file.
 
 Autograder bundles: the portal records the bundle's resolved absolute path; the file names it
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch
 
-from courses import deadlines
+from courses import deadlines, references
 from courses.config.export import config_toml
 from courses.models import Assignment, Course, Question
 
@@ -56,6 +58,13 @@ def course_config_data(*, course: Course, base_dir: Path | None) -> dict[str, An
             "regrade_days": course.regrade_days,
             "waitlisted_may_submit": course.waitlisted_may_submit,
             "groups_mix_levels": course.groups_mix_levels,
+            # Written where it is not the default, so that a course loaded before the key
+            # existed exports as it was recorded then (no drift from an upgrade).
+            "extension_reference_pattern": (
+                course.extension_reference_pattern
+                if course.extension_reference_pattern != references.DEFAULT_PATTERN
+                else None
+            ),
             "links": _links(course.links),
         },
         "sections": [

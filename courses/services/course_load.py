@@ -226,6 +226,7 @@ def _course_upsert(head: course_config.CourseSettings, tally: _Tally) -> Course:
             "links": course_config.links_json(head.links),
             "waitlisted_may_submit": head.waitlisted_may_submit,
             "groups_mix_levels": head.groups_mix_levels,
+            "extension_reference_pattern": head.extension_reference_pattern,
         },
         tally,
         label="course",

@@ -3,12 +3,12 @@ confirmation's reference, nothing else) or takes it back."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from django.db import transaction
 
-from courses.models import EXTENSION_REFERENCE_REGEX, Assignment, Enrollment, Extension, Role
+from courses.models import Assignment, Enrollment, Extension, Role
+from courses.references import reference_problem
 from courses.selectors import course_student_get
 from portal.errors import ApplicationError, NotFound, PermissionDeniedError
 
@@ -22,17 +22,16 @@ def extension_grant(
     reference: str,
 ) -> tuple[Extension, bool]:
     """Records a Dean of Students confirmed extension: the new due date and the confirmation's
-    reference, nothing else. A second grant for the same student and assignment replaces the
-    first. Returns the extension and whether it is new."""
+    reference, nothing else. The reference must be a token that the course's
+    ``extension_reference_pattern`` matches (``courses.references``; ``invalid_reference``,
+    saying what a reference looks like). A second grant for the same student and assignment
+    replaces the first. Returns the extension and whether it is new."""
     if enrollment.role != Role.INSTRUCTOR:
         raise PermissionDeniedError("Only the instructor grants extensions.")
     reference = (reference or "").strip()
-    if not re.fullmatch(EXTENSION_REFERENCE_REGEX, reference):
-        raise ApplicationError(
-            "Give only the Dean of Students confirmation number (letters, digits and . _ / -, "
-            "at most 40 characters, no spaces). Never send or store medical information.",
-            code="invalid_reference",
-        )
+    problem = reference_problem(reference, enrollment.course.extension_reference_pattern)
+    if problem:
+        raise ApplicationError(problem, code="invalid_reference")
     if due_at.tzinfo is None:
         raise ApplicationError("The new due date needs a time zone.", code="invalid")
     target = course_student_get(course_id=enrollment.course_id, username=student)

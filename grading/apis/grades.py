@@ -15,7 +15,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +24,7 @@ from courses.anonymity import StudentNames, course_staff_ids, student_names
 from courses.models import Assignment, Enrollment
 from grading import export, selectors, services
 from grading.models import GradeChange
+from portal.parsers import MultiPartParser
 from portal.serializers import LocalDateTimeField, PointsField, ViewOutput
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +13,7 @@ from courses import selectors as course_selectors
 from grading import selectors, services
 from grading.models import JobState
 from portal.errors import ApplicationError
+from portal.parsers import MultiPartParser
 from portal.serializers import ViewOutput
 from submissions import selectors as submission_selectors
 

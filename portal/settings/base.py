@@ -41,8 +41,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.middleware.ReceivedAtMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Outside the error middleware, so refusal and error pages carry the policy too.
+    # Outside the error middleware and the input check, so refusal and error pages (a 400
+    # for a NUL byte included) carry the policy too.
     "csp.middleware.CSPMiddleware",
+    "portal.middleware.InputCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -205,6 +207,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"uploads": env.str("THROTTLE_UPLOADS", default="20/minute")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # A multipart body is checked for what is not text as it is parsed (portal.input_check).
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "portal.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "portal.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "portal.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

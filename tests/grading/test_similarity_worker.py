@@ -12,6 +12,7 @@ from tests.factories import EnrollmentFactory
 from tests.grading.similarity_sources import INDEPENDENT, ORIGINAL, RENAMED
 from tests.grading.test_worker_integration import (  # noqa: F401  (fixtures)
     broker,
+    redis_server,
     sandbox_name,
     shared_dirs,
     submit,

@@ -1,17 +1,25 @@
-"""A real Celery worker against the real Redis and PostgreSQL: a submission graded end to
-end in the sandbox; a worker killed with SIGKILL mid-job and restarted still finishes every
-job exactly once; FLUSHALL on Redis with jobs queued loses none."""
+"""A real Celery worker against a real Redis and the real PostgreSQL: a submission graded end
+to end in the sandbox; a worker killed with SIGKILL mid-job and restarted still finishes every
+job exactly once; FLUSHALL on Redis with jobs queued loses none.
+
+Each test gets a redis-server of its own (:class:`RedisServer`: a free port of 127.0.0.1,
+nothing saved to disk, stopped at the end), and the worker and this process's Celery app
+both use it: what a test does to its broker, FLUSHALL included, never touches the Redis that
+other tests and other people share."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +32,7 @@ from django.utils import timezone
 
 from grading import services
 from grading.models import BundleSetup, GradingJob, GradingResult, JobState
+from portal.celery import app as celery_app
 from submissions.services import submission_create
 from tests.factories import EnrollmentFactory
 from tests.grading.conftest import bundle_zip
@@ -54,11 +63,112 @@ def shared_dirs(settings, tmp_path) -> Iterator[dict[str, str]]:
     shutil.rmtree(base, ignore_errors=True)
 
 
+class RedisServer:
+    """A redis-server of a test's own: bound to 127.0.0.1 on a free port, saving nothing
+    (``--save "" --appendonly no``), its files in ``folder``; :meth:`stop` ends it."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            raise RuntimeError("redis-server is not on PATH (bin/test installs Redis)")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        log = self.folder / "redis.log"
+        for _ in range(5):  # another process may take the free port first: try another
+            self.port = _free_port()
+            options = {
+                "--bind": "127.0.0.1",
+                "--port": str(self.port),
+                "--save": "",
+                "--appendonly": "no",
+                "--dir": str(self.folder),
+                "--logfile": str(log),
+            }
+            self.proc = subprocess.Popen(
+                [executable, *itertools.chain.from_iterable(options.items())],
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if self._wait_until_up():
+                return self
+            self.stop()
+        raise RuntimeError(f"redis-server did not start: {log.read_text()[-2000:]}")
+
+    def _wait_until_up(self, timeout: float = 10.0) -> bool:
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline and self.proc and self.proc.poll() is None:
+                try:
+                    return bool(client.ping())
+                except (redis.ConnectionError, redis.TimeoutError):
+                    time.sleep(0.02)
+            return False
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def celery_broker(url: str) -> Iterator[None]:
+    """This process's Celery app publishes to ``url``, then back to where it did. Celery
+    keeps its connection and producer pools once made, so they are let go, as Celery itself
+    does after a fork (``Celery._after_fork``)."""
+
+    def point_at(target: str) -> None:
+        celery_app.conf.broker_url = target
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    before = celery_app.conf.broker_url
+    point_at(url)
+    try:
+        yield
+    finally:
+        point_at(before)
+
+
 @pytest.fixture
-def broker() -> redis.Redis:
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.flushdb()
-    return client
+def redis_server(tmp_path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker(redis_server) -> Iterator[redis.Redis]:
+    """The test's own Redis, which this process's Celery publishes to (and the workers it
+    starts read from)."""
+    client = redis.Redis.from_url(redis_server.url)
+    with celery_broker(redis_server.url):
+        yield client
+    client.close()
 
 
 class Worker:
@@ -116,7 +226,9 @@ def sandbox_name() -> str:
 
 
 @pytest.fixture
-def workers(shared_dirs, tmp_path, broker, sandbox_name, request) -> Iterator[callable]:
+def workers(
+    shared_dirs, tmp_path, redis_server, broker, sandbox_name, request
+) -> Iterator[callable]:
     if sandbox_name == "podman":
         request.getfixturevalue("base_image")
     env = {
@@ -125,7 +237,7 @@ def workers(shared_dirs, tmp_path, broker, sandbox_name, request) -> Iterator[ca
         "GRADING_SANDBOX": sandbox_name,
         "DJANGO_SETTINGS_MODULE": "portal.settings.test",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-        "REDIS_URL": settings.CELERY_BROKER_URL,
+        "REDIS_URL": redis_server.url,
         "GRADING_HEARTBEAT_SECONDS": "1",
     }
     started: list[Worker] = []
@@ -241,7 +353,16 @@ def test_flushall_with_jobs_queued_loses_none(workers, course, sections, assignm
     for s in students:
         submit(s, assignment)
     assert broker.llen("grading.cpu") == 3
-    broker.flushall()
+    # The FLUSHALL goes to the test's own server: the shared Redis keeps its data.
+    shared = redis.Redis.from_url(settings.REDIS_URL)
+    sentinel = f"itest-sentinel-{uuid.uuid4().hex}"
+    shared.set(sentinel, b"kept", ex=300)
+    try:
+        broker.flushall()
+        assert shared.get(sentinel) == b"kept"
+    finally:
+        shared.delete(sentinel)
+        shared.close()
     workers()
     time.sleep(2)
     assert GradingJob.objects.filter(state=JobState.QUEUED).count() == 3  # nobody woke up
