@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
+
+from access.services import api_token_issue
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,7 +63,12 @@ def test_pages_the_api_and_refusals_carry_the_policy(client: Any, student: Any) 
         r = client.get(path)
         assert r.status_code == status, path
         assert policy_of(r) == POLICY, path
-    token = Token.objects.create(user=student.user)
+    token = api_token_issue(user=student.user, now=timezone.now())
+    r = client.get("/api/v1/courses/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert r.status_code == 200 and r.json()[0]["slug"] == student.course.slug
+    # A request the input check refuses (a NUL byte) carries the policy too.
+    r = client.get("/api/v1/courses/", {"x": "a\x00b"}, HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert r.status_code == 400 and policy_of(r) == POLICY
     r = client.get("/api/v1/courses/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert r.status_code == 200 and r.json()[0]["slug"] == student.course.slug
     assert policy_of(r) == POLICY
