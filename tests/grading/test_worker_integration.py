@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import kombu.pools
 import pytest
 import redis
 from django.conf import settings
@@ -141,10 +142,12 @@ def celery_broker(url: str) -> Iterator[None]:
 
     def point_at(target: str) -> None:
         celery_app.conf.broker_url = target
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
+        # The pools live in kombu's registry (one per broker URL), which Celery reuses: closing
+        # one there would leave it closed for the next test that publishes to that URL
+        # ("Acquire on closed pool"); reset empties the registry, as after a fork.
+        kombu.pools.reset()
 
     before = celery_app.conf.broker_url
     point_at(url)

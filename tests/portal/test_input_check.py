@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from access.services import api_token_issue
 from courses.models import Course
 from grading.models import (
     GradingJob,
@@ -208,6 +209,7 @@ def world(course, sections, assignment, make_bundle):  # noqa: F811
                 submission=sub, student=student.user, question="q1", message="Please"
             ).pk,
             "pair_id": pair.pk,
+            "token_id": api_token_issue(user=instructor.user, now=timezone.now()).token.pk,
             "username": ta.user.username,
             "rest": "nothing/here",
             # The admin's.

@@ -216,7 +216,13 @@ def test_production_serves_the_policy_redirects_to_https_and_sends_hsts(tmp_path
 def test_check_deploy_is_clean_with_the_production_settings() -> None:
     """``manage.py check --deploy`` finds nothing to warn about with the production settings
     and only the variables that production requires (test values)."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "ALLOWED_HOSTS"}}
+    # Not DJANGO_ALLOW_ASYNC_UNSAFE either: the browser tests set it in this process (for
+    # Playwright's sync API beside the live server), and check --deploy rightly refuses it.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env = {k: v for k, v in env.items() if not k.startswith(("SECURE_", "SESSION_", "CSRF_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="portal.settings.production",
