@@ -167,3 +167,27 @@ def test_invitations_go_out_in_chunks_and_skip_who_chose_a_password_meanwhile(
     assert notify_invitations.apply(args=[dl.pk, ids]).get() == 2
     assert len(smtp.sessions) == 2
     assert smtp.recipients() == [e for e in EVERYONE if e != "alice@example.edu"]
+
+
+def test_the_admins_roster_shows_who_was_invited_when(
+    dl: Course, client: Client, smtp: Inbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    run(django_capture_on_commit_callbacks, dl.slug, str(GOOD))
+    alice = get_user_model().objects.get(username="alice")
+    alice.set_password(NEW)
+    alice.save()
+    with django_capture_on_commit_callbacks(execute=False):
+        roster_import(course_slug=dl.slug, path=GOOD, invite=True)
+    bob = RosterInvitation.objects.get(course=dl, user__username="bob")
+    bob.sent_at = timezone.now()
+    bob.save()
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    page = client.get("/admin/courses/enrollment/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    invited = re.findall(r'<td class="field-invited">([^<]*)</td>', text)
+    assert sorted(invited) == sorted(
+        ["has a password", timezone.localtime(bob.sent_at).strftime("%Y-%m-%d %H:%M")]
+        + ["queued"] * 4
+    )
