@@ -430,3 +430,28 @@ class ConfigChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course.slug}: {self.object} {self.field} {self.old!r} → {self.new!r}"
+
+
+class RosterInvitation(models.Model):
+    """A roster import emailed this person a link to choose their password and join the
+    course (``import_roster --invite``): when it was queued, and when the email went out.
+    One per person per course; ``--reinvite`` sends a new link and updates it."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roster_invitations"
+    )
+    invited_at = models.DateTimeField(help_text="when the import queued the email")
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the email went out; empty while it is queued"
+    )
+    times = models.PositiveIntegerField(default=1, help_text="how many links were sent")
+
+    class Meta:
+        ordering = ["course", "-invited_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="one_invitation_per_course")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} invited to {self.course.slug}"

@@ -1,11 +1,16 @@
 from django.urls import path
 
-from courses import settings_views, views
+from courses import invitation_views, settings_views, views
 
 app_name = "courses"
 urlpatterns = [
     path("", views.my_courses, name="my_courses"),
     path("accounts/profile/", views.profile, name="profile"),
+    path(
+        "accounts/invitation/<slug:course_slug>/<uidb64>/<token>/",
+        invitation_views.InvitationView.as_view(),
+        name="invitation",
+    ),
     path("courses/<slug:course_slug>/", views.course_detail, name="course_detail"),
     path("courses/<slug:course_slug>/export.toml", views.course_export, name="course_export"),
     path(

@@ -6,14 +6,16 @@ the staff among them let into the admin, then the enrollments."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
 from courses.models import STAFF_ROLES, Course, Enrollment, Section
+from courses.services.invitations import invitations_queue, without_password
 from courses.services.reporting import plural
 from courses.services.roster_file import (
     RosterRefused,
@@ -31,7 +33,9 @@ _PROFILE_FIELDS = ("email", "first_name", "last_name")
 class RosterReport:
     """What an import did, per row of the file: ``created`` a new enrollment, ``updated`` an
     enrollment or the person's name or email, ``unchanged`` nothing. ``users_created`` counts
-    the accounts made for people new to the portal."""
+    the accounts made for people new to the portal. ``invited``: the people emailed an
+    invitation (``invite``); ``without_password``: the others of the file who cannot log in
+    yet (no usable password)."""
 
     course_slug: str
     rows: int
@@ -39,6 +43,8 @@ class RosterReport:
     updated: int
     unchanged: int
     users_created: int
+    invited: int = 0
+    without_password: int = 0
 
     @property
     def changed(self) -> bool:
@@ -51,13 +57,39 @@ class RosterReport:
             f"{plural(self.users_created, 'new user')})"
         )
 
+    def password_notes(self, *, invite: bool) -> list[str]:
+        """What the person running the import should know about who can log in."""
+        notes = []
+        if self.invited:
+            notes.append(
+                f"Invited {plural(self.invited, 'person', 'people')} by email to choose a "
+                "password (sent once the import is saved)."
+            )
+        if self.without_password:
+            how = (
+                "they were invited before (run with --reinvite to send a new link)"
+                if invite
+                else "run with --invite or have them use Forgot password"
+            )
+            notes.append(
+                f"{plural(self.without_password, 'person', 'people')} "
+                f"{'has' if self.without_password == 1 else 'have'} no password yet: {how}."
+            )
+        return notes
 
-def roster_import(*, course_slug: str, path: Path) -> RosterReport:
+
+def roster_import(
+    *, course_slug: str, path: Path, invite: bool = False, reinvite: bool = False
+) -> RosterReport:
     """Creates or updates the people and enrollments a roster CSV lists.
 
     The file is checked whole first: every bad row is reported by its line number (the header
     is line 1) and nothing is imported. People enrolled but absent from the file are left as
-    they are."""
+    they are.
+
+    ``invite``: the file's people without a usable password who were never invited to this
+    course get an email to choose one, queued once the import commits; ``reinvite`` (implies
+    ``invite``): those invited before get a new link too. People with a password never do."""
     rows, malformed = roster_read(path)
     with transaction.atomic():
         course = Course.objects.filter(slug=course_slug).first()
@@ -69,7 +101,17 @@ def roster_import(*, course_slug: str, path: Path) -> RosterReport:
         problems += capacity_problems(course, sections, rows)
         if problems:
             raise RosterRefused(problems)
-        return _roster_write(course, sections, rows)
+        report, people = _roster_write(course, sections, rows)
+        invited = (
+            invitations_queue(course=course, users=people, reinvite=reinvite, now=timezone.now())
+            if invite or reinvite
+            else []
+        )
+        return replace(
+            report,
+            invited=len(invited),
+            without_password=len(without_password(people)) - len(invited),
+        )
 
 
 @dataclass
@@ -90,7 +132,8 @@ class _EnrollmentCounts:
 
 def _roster_write(
     course: Course, sections: dict[str, Section], rows: list[RosterRow]
-) -> RosterReport:
+) -> tuple[RosterReport, list[User]]:
+    """The report, and the file's people."""
     people = _users_write(rows)
     admitted = staff_admit(
         [(people.by_username[row.username], row.role) for row in rows if row.role in STAFF_ROLES]
@@ -98,7 +141,7 @@ def _roster_write(
     # A person whose name, email or admin access changed counts their row as updated.
     refreshed = {user.pk for user in people.changed} | admitted
     counts = _enrollments_write(course, sections, rows, people.by_username, refreshed)
-    return RosterReport(
+    report = RosterReport(
         course_slug=course.slug,
         rows=len(rows),
         created=counts.created,
@@ -106,11 +149,13 @@ def _roster_write(
         unchanged=counts.unchanged,
         users_created=len(people.new),
     )
+    return report, list(people.by_username.values())
 
 
 def _users_write(rows: list[RosterRow]) -> _People:
-    """Makes the accounts of people new to the portal (no usable password: they log in through
-    the university) and brings the others' names and emails up to date."""
+    """Makes the accounts of people new to the portal (no usable password: they cannot log in
+    until they choose one, through an invitation or "Forgot your password?") and brings the
+    others' names and emails up to date."""
     user_model = get_user_model()
     people = _People(
         by_username={

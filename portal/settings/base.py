@@ -263,6 +263,8 @@ CELERY_TASK_ROUTES = {
     "grading.sweep": {"queue": "grading.cpu"},
     "grading.notify_*": {"queue": "grading.cpu"},
     "grading.similarity_check": {"queue": "grading.cpu"},
+    "access.notify_*": {"queue": "grading.cpu"},
+    "courses.notify_*": {"queue": "grading.cpu"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {

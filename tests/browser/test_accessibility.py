@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from courses.services import changes_record
 from grading import services as grading_services
@@ -23,7 +26,13 @@ from grading.services.rubrics import AnnotationInput, QuestionEvaluation
 from submissions.services import submission_create
 from tests.browser.builders import deep_learning, george, person
 from tests.browser.conftest import log_in
-from tests.factories import AssignmentFactory, CategoryFactory, QuestionFactory, SectionFactory
+from tests.factories import (
+    AssignmentFactory,
+    CategoryFactory,
+    QuestionFactory,
+    SectionFactory,
+    UserFactory,
+)
 from tests.grading.conftest import bundle_zip
 from tests.grading.similarity_sources import INDEPENDENT, ORIGINAL, RENAMED
 from tests.grading.test_notebook_view import PDF, analysis, png
@@ -265,11 +274,32 @@ def test_every_page_passes_axe_wcag21_aa(
             context.close()
     anonymous = chromium.new_context(base_url=live_server.url, viewport=WIDTHS[width])
     login_page = anonymous.new_page()
-    login_page.goto("/accounts/login/")
-    if violations := _violations(login_page):
-        found["/accounts/login/"] = violations
+    for path in _anonymous_pages(course):
+        response = login_page.goto(path)
+        assert response is not None and response.status == 200, path
+        if violations := _violations(login_page):
+            found[path] = violations
     anonymous.close()
     assert not found, json.dumps(found, indent=1)
+
+
+def _anonymous_pages(c: dict[str, Any]) -> list[str]:
+    """The pages of someone not logged in: logging in and choosing a password (by "Forgot
+    your password?" or a roster invitation; a link that works and one that does not)."""
+    user = UserFactory(username="newcomer")
+    user.set_unusable_password()
+    user.save()
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return [
+        "/accounts/login/",
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        f"/accounts/reset/{uid}/{token}/",
+        f"/accounts/reset/{uid}/not-a-token/",
+        f"/accounts/invitation/{c['slug']}/{uid}/{token}/",
+        "/accounts/reset/done/",
+    ]
 
 
 def test_a_wide_table_says_it_scrolls_at_a_phones_width(

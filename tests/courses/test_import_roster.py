@@ -322,9 +322,14 @@ def test_command_prints_a_summary(dl: Course, capsys: pytest.CaptureFixture[str]
     call_command("import_roster", dl.slug, str(ROSTERS / "good.csv"))
     call_command("import_roster", dl.slug, str(ROSTERS / "good.csv"))
 
+    no_password = (
+        "6 people have no password yet: run with --invite or have them use Forgot password."
+    )
     assert capsys.readouterr().out.splitlines() == [
         "Roster cs7643-sp21: 6 rows (created 6, updated 0, unchanged 0; 6 new users)",
+        no_password,
         "Roster cs7643-sp21: 6 rows (created 0, updated 0, unchanged 6; 0 new users)",
+        no_password,
     ]
 
 
