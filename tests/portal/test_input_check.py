@@ -22,6 +22,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from access.services import api_token_issue
 from courses.models import Course
@@ -210,6 +212,9 @@ def world(course, sections, assignment, make_bundle):  # noqa: F811
             ).pk,
             "pair_id": pair.pk,
             "token_id": api_token_issue(user=instructor.user, now=timezone.now()).token.pk,
+            # A set-password link's parts (a real user's id; Django's placeholder token).
+            "uidb64": urlsafe_base64_encode(force_bytes(student.user.pk)),
+            "token": "set-password",
             "username": ta.user.username,
             "rest": "nothing/here",
             # The admin's.
