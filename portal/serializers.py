@@ -14,8 +14,16 @@ from rest_framework import serializers
 
 
 def iso(moment: datetime | None, tz: tzinfo) -> str | None:
-    """ISO 8601 with the offset of the course's zone: what a person in the course reads."""
-    return moment.astimezone(tz).isoformat() if moment is not None else None
+    """ISO 8601 with the offset of the course's zone: what a person in the course reads. In
+    UTC where that offset is not whole minutes (a zone's local mean time, before 1900 or so):
+    RFC 3339, the schema's ``date-time``, has no seconds in an offset."""
+    if moment is None:
+        return None
+    local = moment.astimezone(tz)
+    offset = local.utcoffset()
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
+        local = moment.astimezone(UTC)
+    return local.isoformat()
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)

@@ -575,3 +575,42 @@ def test_the_input_checks_and_query_refusals_are_declared(
     for template, operations in checker.schema["paths"].items():
         for method, operation in operations.items():
             assert "400" in operation["responses"], f"{method} {template}"
+
+
+def test_dates_outside_a_courses_years_are_refused(
+    checker: SchemaChecker, world: dict[str, Any]
+) -> None:
+    """Found by schemathesis: PATCH due_at 0714-07-23 was stored and then every answer
+    naming it carried "-04:56:02" (New York's local mean time), which is no RFC 3339
+    date-time; 9999-12-31 would overflow the grace end."""
+    c = world["course"]
+    instructor = Caller(checker, world["instructor"].user)
+    hw = f"/api/v1/courses/{c.slug}/assignments/{world['hw1'].slug}"
+    for due_at in ("0714-07-23T10:03:56", "9999-12-31T23:59:00+00:00", "1969-12-31T23:59"):
+        body = instructor.send("PATCH", f"{hw}/", {"due_at": due_at}, expect=400)
+        assert body["error"]["code"] == "invalid"
+        assert "due_at" in body["error"]["fields"]
+    instructor.send("PATCH", f"{hw}/", {"release_at": "0001-01-01T00:00:00Z"}, expect=400)
+    body = instructor.send(
+        "POST",
+        f"/api/v1/courses/{c.slug}/extensions/",
+        {
+            "student": world["student"].user.username,
+            "assignment": "hw1",
+            "due_at": "0714-07-23T10:03:56",
+            "reference": "DOS-777",
+        },
+        expect=400,
+    )
+    assert "due_at" in body["error"]["fields"]
+
+
+def test_a_moment_whose_local_offset_has_seconds_is_given_in_utc() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from portal.serializers import iso
+
+    new_york = ZoneInfo("America/New_York")
+    assert iso(datetime(1850, 1, 1, 12, tzinfo=UTC), new_york) == "1850-01-01T12:00:00+00:00"
+    assert iso(datetime(2021, 2, 13, 4, 59, tzinfo=UTC), new_york) == "2021-02-12T23:59:00-05:00"
