@@ -12,6 +12,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+# The largest integer a PostgreSQL ``integer`` column (ids, positions) holds: an input above it
+# is refused as invalid rather than overflowing in the database (a 500).
+MAX_INT = 2**31 - 1
+
 
 def iso(moment: datetime | None, tz: tzinfo) -> str | None:
     """ISO 8601 with the offset of the course's zone: what a person in the course reads. In

@@ -614,3 +614,31 @@ def test_a_moment_whose_local_offset_has_seconds_is_given_in_utc() -> None:
     new_york = ZoneInfo("America/New_York")
     assert iso(datetime(1850, 1, 1, 12, tzinfo=UTC), new_york) == "1850-01-01T12:00:00+00:00"
     assert iso(datetime(2021, 2, 13, 4, 59, tzinfo=UTC), new_york) == "2021-02-12T23:59:00-05:00"
+
+
+def test_integers_beyond_the_database_are_refused(
+    checker: SchemaChecker, world: dict[str, Any]
+) -> None:
+    """Found by schemathesis: PATCH rubric-items/{id}/ with position 3599646812693253208902991872
+    overflowed PostgreSQL's integer column, a 500."""
+    c, hw1 = world["course"], world["hw1"]
+    ta = Caller(checker, world["ta"].user)
+    hw = f"/api/v1/courses/{c.slug}/assignments/{hw1.slug}"
+    item = ta.post(
+        f"{hw}/rubric/", {"question": "q1", "description": "Bias", "points": -1}, expect=201
+    )
+    huge = 3599646812693253208902991872
+    body = ta.send("PATCH", f"/api/v1/rubric-items/{item['id']}/", {"position": huge}, expect=400)
+    assert "position" in body["error"]["fields"]
+    ta.post(
+        f"{hw}/rubric/",
+        {"question": "q1", "description": "x", "points": 1, "position": 2**31},
+        expect=400,
+    )
+    first = _upload(Caller(checker, world["student"].user), c, hw1)
+    ta.send(
+        "PUT",
+        f"/api/v1/submissions/{first['id']}/evaluation/",
+        {"questions": {"q1": {"rubric_items": [huge]}}},
+        expect=400,
+    )
