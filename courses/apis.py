@@ -244,9 +244,18 @@ class ExtensionOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class LocalOrAwareDateTimeField(serializers.DateTimeField):
-    """An ISO date-time; without an offset it is read in the course's zone."""
+    """An ISO date-time; without an offset it is read in the course's zone. Only years
+    from 1970 to 2999: a course's dates, not the year 714 (whose local time in the zone is
+    its local mean time, an offset with seconds, which no ISO 8601 reader takes back), nor
+    9999-12-31, whose grace end overflows."""
+
+    FIRST_YEAR, LAST_YEAR = 1970, 2999
 
     def enforce_timezone(self, value: datetime) -> datetime:
+        if not self.FIRST_YEAR <= value.year <= self.LAST_YEAR:
+            raise serializers.ValidationError(
+                f"Give a date between the years {self.FIRST_YEAR} and {self.LAST_YEAR}."
+            )
         if value.tzinfo is None:
             return deadlines.localize(value, self.context["tz"])
         return value

@@ -12,10 +12,22 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+# The largest integer a PostgreSQL ``integer`` column (ids, positions) holds: an input above it
+# is refused as invalid rather than overflowing in the database (a 500).
+MAX_INT = 2**31 - 1
+
 
 def iso(moment: datetime | None, tz: tzinfo) -> str | None:
-    """ISO 8601 with the offset of the course's zone: what a person in the course reads."""
-    return moment.astimezone(tz).isoformat() if moment is not None else None
+    """ISO 8601 with the offset of the course's zone: what a person in the course reads. In
+    UTC where that offset is not whole minutes (a zone's local mean time, before 1900 or so):
+    RFC 3339, the schema's ``date-time``, has no seconds in an offset."""
+    if moment is None:
+        return None
+    local = moment.astimezone(tz)
+    offset = local.utcoffset()
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
+        local = moment.astimezone(UTC)
+    return local.isoformat()
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from courses import selectors as course_selectors
 from grading import selectors, services
 from grading.services.rubrics import AnnotationInput, QuestionEvaluation
-from portal.serializers import PointsField
+from portal.serializers import MAX_INT, PointsField
 from submissions import selectors as submission_selectors
 
 # The longest comment on a question, and on a line, in characters.
@@ -50,7 +50,7 @@ class RubricApi(APIView):
         question = serializers.CharField(allow_blank=True, default="", max_length=64)
         description = serializers.CharField(max_length=500)
         points = serializers.DecimalField(max_digits=8, decimal_places=2)
-        position = serializers.IntegerField(min_value=0, required=False)
+        position = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False)
 
     def _assignment(self, request: Request, course_slug: str, assignment_slug: str) -> Any:
         enrollment = course_selectors.enrollment_get_staff(
@@ -92,7 +92,7 @@ class RubricItemApi(APIView):
 
         description = serializers.CharField(max_length=500, required=False)
         points = serializers.DecimalField(max_digits=8, decimal_places=2, required=False)
-        position = serializers.IntegerField(min_value=0, required=False)
+        position = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False)
 
     @extend_schema(request=Input, responses={200: RubricItemOutput})
     def patch(self, request: Request, item_id: int) -> Response:
@@ -113,7 +113,9 @@ class QuestionEvaluationOutput(serializers.Serializer):  # type: ignore[type-arg
     class Meta:
         ref_name = "QuestionEvaluation"
 
-    rubric_items = serializers.ListField(child=serializers.IntegerField())
+    rubric_items = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_INT)
+    )
     adjustment = PointsField()
     comment = serializers.CharField(allow_blank=True)
     points = PointsField(allow_null=True, help_text="the grade (computed); null: ungraded")
@@ -124,7 +126,7 @@ class AnnotationSerializer(serializers.Serializer):  # type: ignore[type-arg]
         ref_name = "Annotation"
 
     file = serializers.CharField(max_length=255)
-    line = serializers.IntegerField(min_value=1)
+    line = serializers.IntegerField(min_value=1, max_value=MAX_INT)
     text = serializers.CharField(max_length=ANNOTATION_MAX)
 
 
@@ -142,7 +144,9 @@ class QuestionEvaluationInput(serializers.Serializer):  # type: ignore[type-arg]
     class Meta:
         ref_name = "QuestionEvaluationSet"
 
-    rubric_items = serializers.ListField(child=serializers.IntegerField(), required=False)
+    rubric_items = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_INT), required=False
+    )
     adjustment = serializers.DecimalField(max_digits=8, decimal_places=2, required=False)
     comment = serializers.CharField(max_length=COMMENT_MAX, allow_blank=True, required=False)
 

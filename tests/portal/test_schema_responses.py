@@ -547,3 +547,98 @@ def test_refusals_are_declared_and_match_the_error_envelope(
     unknown = APIClient()
     unknown.credentials(HTTP_AUTHORIZATION="Token nope")
     checker.check("POST", "/api/v1/auth/logout/", unknown.post("/api/v1/auth/logout/"))
+
+
+def test_the_input_checks_and_query_refusals_are_declared(
+    checker: SchemaChecker, world: dict[str, Any]
+) -> None:
+    """Found by schemathesis: a GET's bad query parameter answered an undeclared 400. Every
+    operation can answer 400 (the input check reads the path, query and headers of every
+    request), and one that reads a body answers 415 to a content type it does not parse."""
+    c, hw1 = world["course"], world["hw1"]
+    ta = Caller(checker, world["ta"].user)
+    student = Caller(checker, world["student"].user)
+    base = f"/api/v1/courses/{c.slug}"
+    ta.get(f"{base}/changes/?offset=-525", expect=400)
+    ta.get(f"{base}/changes/?limit=-1", expect=400)
+    student.get("/api/v1/courses/?x=%00", expect=400)
+    student.get(f"{base}/assignments/?x=%00", expect=400)
+    student.send("POST", f"{base}/assignments/{hw1.slug}/submissions/", {"files": "x"}, expect=415)
+    ta.send(
+        "POST",
+        f"{base}/assignments/{hw1.slug}/rubric/",
+        "x",
+        expect=415,
+        format=None,
+        content_type="text/plain",
+    )
+    for template, operations in checker.schema["paths"].items():
+        for method, operation in operations.items():
+            assert "400" in operation["responses"], f"{method} {template}"
+
+
+def test_dates_outside_a_courses_years_are_refused(
+    checker: SchemaChecker, world: dict[str, Any]
+) -> None:
+    """Found by schemathesis: PATCH due_at 0714-07-23 was stored and then every answer
+    naming it carried "-04:56:02" (New York's local mean time), which is no RFC 3339
+    date-time; 9999-12-31 would overflow the grace end."""
+    c = world["course"]
+    instructor = Caller(checker, world["instructor"].user)
+    hw = f"/api/v1/courses/{c.slug}/assignments/{world['hw1'].slug}"
+    for due_at in ("0714-07-23T10:03:56", "9999-12-31T23:59:00+00:00", "1969-12-31T23:59"):
+        body = instructor.send("PATCH", f"{hw}/", {"due_at": due_at}, expect=400)
+        assert body["error"]["code"] == "invalid"
+        assert "due_at" in body["error"]["fields"]
+    instructor.send("PATCH", f"{hw}/", {"release_at": "0001-01-01T00:00:00Z"}, expect=400)
+    body = instructor.send(
+        "POST",
+        f"/api/v1/courses/{c.slug}/extensions/",
+        {
+            "student": world["student"].user.username,
+            "assignment": "hw1",
+            "due_at": "0714-07-23T10:03:56",
+            "reference": "DOS-777",
+        },
+        expect=400,
+    )
+    assert "due_at" in body["error"]["fields"]
+
+
+def test_a_moment_whose_local_offset_has_seconds_is_given_in_utc() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from portal.serializers import iso
+
+    new_york = ZoneInfo("America/New_York")
+    assert iso(datetime(1850, 1, 1, 12, tzinfo=UTC), new_york) == "1850-01-01T12:00:00+00:00"
+    assert iso(datetime(2021, 2, 13, 4, 59, tzinfo=UTC), new_york) == "2021-02-12T23:59:00-05:00"
+
+
+def test_integers_beyond_the_database_are_refused(
+    checker: SchemaChecker, world: dict[str, Any]
+) -> None:
+    """Found by schemathesis: PATCH rubric-items/{id}/ with position 3599646812693253208902991872
+    overflowed PostgreSQL's integer column, a 500."""
+    c, hw1 = world["course"], world["hw1"]
+    ta = Caller(checker, world["ta"].user)
+    hw = f"/api/v1/courses/{c.slug}/assignments/{hw1.slug}"
+    item = ta.post(
+        f"{hw}/rubric/", {"question": "q1", "description": "Bias", "points": -1}, expect=201
+    )
+    huge = 3599646812693253208902991872
+    body = ta.send("PATCH", f"/api/v1/rubric-items/{item['id']}/", {"position": huge}, expect=400)
+    assert "position" in body["error"]["fields"]
+    ta.post(
+        f"{hw}/rubric/",
+        {"question": "q1", "description": "x", "points": 1, "position": 2**31},
+        expect=400,
+    )
+    first = _upload(Caller(checker, world["student"].user), c, hw1)
+    ta.send(
+        "PUT",
+        f"/api/v1/submissions/{first['id']}/evaluation/",
+        {"questions": {"q1": {"rubric_items": [huge]}}},
+        expect=400,
+    )
