@@ -376,7 +376,11 @@ class Bench:
         login = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
         env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            # Production keeps connections for CONN_MAX_AGE (60 s, portal/settings/base.py);
+            # the test settings this worker runs with would close them after every task.
+            "DATABASE_URL": (
+                f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}?conn_max_age=60"
+            ),
             "GRADING_SANDBOX": sandbox,
         }
         celery = ["-A", "portal", "worker", "-Q", "grading.cpu", "--concurrency", "1"]
