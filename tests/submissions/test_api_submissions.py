@@ -6,6 +6,7 @@ import hashlib
 import io
 import zipfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -370,6 +371,15 @@ def test_orphan_sweep_deletes_only_old_files_without_rows(api_client, student, a
     os.utime(default_storage.path(kept), (old, old))
     call_command("sweep_orphan_files", "--minutes", "60")
     assert set(stored_files()) == {kept, fresh}
+
+
+def test_orphan_sweep_before_any_submission_finds_nothing(db, settings):
+    """On local disk the sweep starts with no ``submissions`` folder at all (it lists the
+    folder without asking whether it exists, which S3 never says of a prefix)."""
+    from submissions.services import orphan_files_sweep
+
+    assert not (Path(settings.MEDIA_ROOT) / "submissions").exists()
+    assert orphan_files_sweep() == []
 
 
 def test_staff_choose_which_submission_counts(api_client, student, ta, assignment):
