@@ -4,6 +4,7 @@ Django's auth views and its default token generator do the work; this module cha
 things. The reset email is sent by a Celery task after the request (``access.tasks``), never in
 it, and the page says the same whether or not the address is known. People without a usable
 password (a roster import makes them so) may use it: it is how they choose their first one.
+An account gets at most ``PASSWORD_RESET_EMAILS_PER_HOUR`` reset emails an hour.
 Setting a password revokes the person's API tokens: whoever had the old password, or a
 token, is out."""
 
@@ -17,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import caches
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -38,7 +40,23 @@ class PortalPasswordResetForm(PasswordResetForm):
 
     def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         for user in self.get_users(self.cleaned_data["email"]):
-            publish_on_commit("access.notify_password_reset", user.pk)
+            if reset_email_allowed(user.pk):
+                publish_on_commit("access.notify_password_reset", user.pk)
+
+
+def reset_email_allowed(user_id: int) -> bool:
+    """At most ``PASSWORD_RESET_EMAILS_PER_HOUR`` reset emails per account an hour (counted
+    from the first), so that whoever knows an address cannot flood its owner. Past it the
+    page looks the same (it never says whether an address is known) and nothing is sent."""
+    cache = caches["throttle"]
+    key = f"password-reset:{user_id}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # it expired between the two calls
+        cache.add(key, 1, timeout=3600)
+        count = 1
+    return count <= settings.PASSWORD_RESET_EMAILS_PER_HOUR
 
 
 class PortalSetPasswordForm(SetPasswordForm):

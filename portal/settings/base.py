@@ -313,3 +313,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Course portal <porta
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 # How many emails one task sends (one SMTP connection each).
 NOTIFY_CHUNK_SIZE = env.int("NOTIFY_CHUNK_SIZE", default=100)
+
+# "Forgot your password?": reset emails per account an hour (access.passwords); past it the
+# page looks the same and nothing is sent.
+PASSWORD_RESET_EMAILS_PER_HOUR = env.int("PASSWORD_RESET_EMAILS_PER_HOUR", default=3)

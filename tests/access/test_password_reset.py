@@ -142,3 +142,20 @@ def test_a_refused_password_changes_nothing_and_keeps_the_tokens(
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
     assert ApiToken.objects.filter(user=user).count() == 1
+
+
+def test_an_account_gets_at_most_three_reset_emails_an_hour(
+    client: Client, smtp: Inbox, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    """Whoever knows an address cannot flood its owner: the fourth and fifth requests within
+    the hour look the same and send nothing; another account is counted apart."""
+    assert settings.PASSWORD_RESET_EMAILS_PER_HOUR == 3
+    UserFactory(email="flooded@example.edu")
+    UserFactory(email="other@example.edu")
+    pages = [
+        ask(client, "flooded@example.edu", django_capture_on_commit_callbacks) for _ in range(5)
+    ]
+    assert len(smtp.to("flooded@example.edu")) == 3
+    assert len({p.content for p in pages}) == 1
+    ask(client, "other@example.edu", django_capture_on_commit_callbacks)
+    assert len(smtp.to("other@example.edu")) == 1
