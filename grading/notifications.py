@@ -23,14 +23,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from functools import partial
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -41,6 +38,7 @@ from courses.models import SUBMITTING_ROLES, Assignment, Enrollment, Role
 from grading.models import Grade, RegradeRequest
 from grading.selectors.final_grades import grade_rows
 from grading.selectors.regrade_changes import regrade_changes
+from portal.queueing import publish_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -48,24 +46,9 @@ log = logging.getLogger(__name__)
 # --- queueing, from the services ---------------------------------------------------------------
 
 
-def _publish(task_name: str, *args: Any) -> None:
-    """Sends the task by name (the services never import the tasks). Never raises once the
-    write is committed, unless tasks run in-process (the demo): a lost email is logged."""
-    try:
-        current_app.signature(task_name, args=list(args)).apply_async()
-    except Exception:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            raise
-        log.exception("could not queue %s%r", task_name, args)
-
-
-def _on_commit(task_name: str, *args: Any) -> None:
-    transaction.on_commit(partial(_publish, task_name, *args))
-
-
 def grades_released(*, assignment_id: int) -> None:
     """Queues the "grades released" emails of the assignment once the release commits."""
-    _on_commit("grading.notify_grades_released", assignment_id)
+    publish_on_commit("grading.notify_grades_released", assignment_id)
 
 
 def course_message(
@@ -73,17 +56,17 @@ def course_message(
 ) -> None:
     """Queues the instructor's message to these people of the course (the PS0 readiness
     email) once the request's transaction commits."""
-    _on_commit("grading.notify_course_message", course_id, enrollment_ids, subject, message)
+    publish_on_commit("grading.notify_course_message", course_id, enrollment_ids, subject, message)
 
 
 def regrade_opened(*, request_id: int) -> None:
     """Queues the "regrade opened" email to the request's grader(s) on commit."""
-    _on_commit("grading.notify_regrade_opened", request_id)
+    publish_on_commit("grading.notify_regrade_opened", request_id)
 
 
 def regrade_answered(*, request_id: int) -> None:
     """Queues the "regrade answered" email to the requesting student on commit."""
-    _on_commit("grading.notify_regrade_answered", request_id)
+    publish_on_commit("grading.notify_regrade_answered", request_id)
 
 
 # --- who ---------------------------------------------------------------------------------------

@@ -67,13 +67,11 @@ _EMAIL_RETRY: dict[str, Any] = {
 def notify_grades_released(assignment_id: int) -> int:
     """Fans a release out: one ``notify_grades_released_chunk`` per ``NOTIFY_CHUNK_SIZE``
     recipients. Returns how many chunks it queued."""
-    from django.conf import settings
-
     from grading.notifications import release_recipient_ids
+    from portal.queueing import chunked
 
     ids = release_recipient_ids(assignment_id=assignment_id)
-    size = settings.NOTIFY_CHUNK_SIZE
-    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    chunks = chunked(ids)
     for chunk in chunks:
         notify_grades_released_chunk.delay(assignment_id, chunk)
     return len(chunks)
@@ -107,10 +105,9 @@ def notify_course_message(
 ) -> int:
     """Fans the instructor's message out in chunks of ``NOTIFY_CHUNK_SIZE`` people. Returns
     how many chunks it queued."""
-    from django.conf import settings
+    from portal.queueing import chunked
 
-    size = settings.NOTIFY_CHUNK_SIZE
-    chunks = [enrollment_ids[i : i + size] for i in range(0, len(enrollment_ids), size)]
+    chunks = chunked(enrollment_ids)
     for chunk in chunks:
         notify_course_message_chunk.delay(course_id, chunk, subject, message)
     return len(chunks)

@@ -115,13 +115,13 @@ def _bundle_ready(eng: sandbox.Engine, bundle: Bundle, slot: Slot) -> tuple[Read
     spec = _build_spec(bundle, root, slot)
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (spec.source / "run_autograder").is_file():
-            _unpack(bundle, spec.source)
         artifact = eng.artifact(spec)
         ready = Ready(source=spec.source, artifact=artifact)
         row = selectors.bundle_setup_get(bundle_id=bundle.pk, worker=MACHINE)
         if row is not None and row.engine == eng.name and row.artifact == artifact:
             if row.state == row.State.DONE and eng.is_built(artifact):
+                if not (spec.source / "run_autograder").is_file():
+                    _unpack(bundle, spec.source)  # built earlier, its files since removed
                 return ready, None
             if row.state == row.State.FAILED:
                 return ready, (
@@ -221,12 +221,13 @@ def _run(
     ready: Ready,
     slot: Slot,
     heart: _Heart,
+    limits: sandbox.Limits,
 ) -> sandbox.SandboxResult:
     """Step 3: the autograder in the sandbox, with the assignment's limits, network and CPU
     share, the slot's GPU, the heart beating while it runs."""
     assignment = job.submission.assignment
     spec = sandbox.RunSpec(
-        limits=_limits(job, eng),
+        limits=limits,
         uid=slot.uid,
         env=slot.env,
         network=assignment.autograder_network,
@@ -346,10 +347,13 @@ def run_job(job: GradingJob, *, slot: Slot, worker: str) -> str:
     _forget_earlier_attempts(job, folder)
     heart = _Heart(job.pk, worker)
     try:
-        with eng.job_folder(folder, size_mb=_limits(job, eng).disk_mb):
+        limits = _limits(job, eng)
+        with eng.job_folder(folder, size_mb=limits.disk_mb):
             source = prepared.source if eng.name == "bubblewrap" else None
             _prepare_job_folder(job, folder, source=source)
-            result = _run(job, folder, eng=eng, ready=prepared, slot=slot, heart=heart)
+            result = _run(
+                job, folder, eng=eng, ready=prepared, slot=slot, heart=heart, limits=limits
+            )
             outcome = LOST if heart.lost else _parse(folder, result)
         return _record(job, worker=worker, outcome=outcome)
     except Exception as exc:  # the worker's own trouble: try again elsewhere

@@ -1,8 +1,7 @@
 """Queueing a Celery task by name once the current transaction commits (ids only, JSON only).
 
-For the apps below grading (``access``, ``courses``), which send their emails the way
-``grading.notifications`` does: the write never imports the task, and nothing is sent from
-inside the request's transaction."""
+How every app queues its emails (``grading.notifications``, ``access``, ``courses``): the
+write never imports the task, and nothing is sent from inside the request's transaction."""
 
 from __future__ import annotations
 

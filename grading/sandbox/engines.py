@@ -118,13 +118,13 @@ class Bubblewrap:
         return (Path(artifact).parent / "setup-done").is_file()
 
     def build(self, spec: BuildSpec, artifact: str) -> Built:
+        if spec.uid is None:
+            raise ValueError("the bubblewrap engine builds as a slot uid")
         env_dir = Path(artifact)
         done = env_dir.parent / "setup-done"
         done.unlink(missing_ok=True)
         shutil.rmtree(env_dir, ignore_errors=True)
         env_dir.mkdir(parents=True)
-        if spec.uid is None:
-            raise ValueError("the bubblewrap engine builds as a slot uid")
         if not (spec.source / SETUP_SH).is_file():
             done.write_text("ok")
             return Built(True, "(no setup.sh)", artifact)

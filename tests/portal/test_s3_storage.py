@@ -48,6 +48,7 @@ from tests.grading.test_worker_integration import (
     _free_port,
     celery_broker,
     submit,
+    terminate,
     wait_for,
 )
 
@@ -97,13 +98,7 @@ class MotoServer:
         raise RuntimeError(f"moto server did not start: {self.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        terminate(self.proc)
 
 
 @pytest.fixture(scope="module")
