@@ -121,9 +121,10 @@ def shots(tmp_path: Path) -> Path:
 def no_wakeups(monkeypatch: Any) -> list[int]:
     """Grading jobs are written but no wake-up (nor email task) goes to Redis; the job ids
     that would have gone."""
-    from grading import notifications, services
+    from grading import services
+    from portal import queueing
 
     sent: list[int] = []
     monkeypatch.setattr(services, "publish", lambda job: sent.append(job.pk))
-    monkeypatch.setattr(notifications, "_publish", lambda task, *args: None)
+    monkeypatch.setattr(queueing, "publish", lambda task, *args: None)
     return sent
